@@ -1,0 +1,56 @@
+"""Exceptions a caller can catch. Messages a person reads are translated by the caller
+from `message_id` and `params`, so these carry both a key and an English fallback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WentiError(Exception):
+    """Base class. `message_id` is a gettext msgid with `{name}` placeholders."""
+
+    message_id: str = "An error occurred."
+
+    def __init__(self, message_id: str | None = None, **params: Any) -> None:
+        self.message_id = message_id or self.message_id
+        self.params = params
+        super().__init__(self.message_id.format(**params) if params else self.message_id)
+
+    def translated(self, gettext: Any) -> str:
+        """The message in the language of `gettext`, with parameters filled in."""
+        text = gettext(self.message_id)
+        return text.format(**self.params) if self.params else text
+
+
+class NotFound(WentiError):
+    message_id = "Not found."
+
+
+class PermissionDenied(WentiError):
+    message_id = "Permission denied."
+
+
+class ValidationFailed(WentiError):
+    """Raised when input or a validation hook rejects a change; `reasons` lists why."""
+
+    message_id = "The change was rejected: {reasons}"
+
+    def __init__(self, message_id: str | None = None, reasons: list[str] | None = None, **params: Any) -> None:
+        self.reasons = list(reasons or [])
+        if message_id is None:
+            params.setdefault("reasons", "; ".join(self.reasons))
+        super().__init__(message_id, **params)
+
+
+class Conflict(WentiError):
+    """A write based on a stale version; nothing was changed."""
+
+    message_id = "Issue {key} was changed by someone else (you had version {expected}, it is now {actual}). Reload it and try again."
+
+
+class ConfigError(WentiError):
+    message_id = "{file}: [{table}] {key} = {value!r} is invalid: {expected}"
+
+
+class PluginError(WentiError):
+    message_id = "Plugin {plugin} ({dist} {version}) failed: {error}"

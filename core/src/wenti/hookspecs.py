@@ -1,0 +1,350 @@
+"""Hook specifications: every point where a plugin can add to or change wenti.
+
+The specs are grouped by lifecycle. Every hook's docstring says when it is called,
+what its arguments are, what its result means and in which version it appeared.
+`docs/plugin-hooks.md` has one section per hook, and a meta-test checks that each
+hook has a section and a test.
+
+Rules that hold for all hooks:
+
+* An implementation may accept fewer arguments than the spec names; specs only
+  ever gain optional arguments, so old plugins keep working.
+* Registration hooks return a list of records from `wenti.records`; the plugin
+  manager stamps each with the plugin's name and rejects duplicate names.
+* Event hooks are never called inline: the outbox dispatcher calls each
+  implementation on its own after the change is committed, retries failures with
+  backoff and records dead letters.
+* Advisory hooks (classification, similar issues) are called one implementation
+  at a time; an exception is logged with the plugin's name and counts as no opinion.
+* Validation hooks fail closed: an exception vetoes the change.
+
+Core code never calls `pm.hook` directly; it goes through `wenti.hooks.Hooks`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from wenti.app import App
+    from wenti.domain import Event, Issue, User
+    from wenti.records import (
+        BlobStore,
+        BusinessCalendar,
+        Classifier,
+        CliCommand,
+        Connector,
+        JobRunner,
+        Metric,
+        Notifier,
+        PluginConfig,
+        ReportGenerator,
+        SearchBackend,
+        SlaPolicyType,
+        SqlSchema,
+        StorageBackend,
+        Suggestion,
+        WebRoute,
+    )
+
+PROJECT = "wenti"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# ---------------------------------------------------------------------------
+# Bootstrap: configuration and start-up
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_config_classes() -> list[PluginConfig]:
+    """Declare the attrs class that validates this plugin's `[plugins.<name>]` table.
+
+    Called once while the configuration is loaded, before any other hook. The
+    record's `name` is the table name (usually the plugin's entry-point name).
+    A table present in the file with no declared class is an error unless the
+    plugin is disabled.
+
+    :return: a list of `wenti.records.PluginConfig`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def startup(app: App) -> None:
+    """Run start-up work once the app is fully built.
+
+    Called after plugins are loaded, the configuration validated and the store
+    opened, before the first command or request. Raising aborts start-up with the
+    plugin's name in the error.
+
+    :param app: the running `wenti.app.App`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def shutdown(app: App) -> None:
+    """Release resources before the process exits.
+
+    Called once when the app closes, in reverse registration order. Exceptions
+    are logged and do not stop other plugins' shutdown.
+
+    .. versionadded:: 0.1
+    """
+
+
+# ---------------------------------------------------------------------------
+# Registration: what a plugin provides
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_storage_backends() -> list[StorageBackend]:
+    """Provide storage backends, each selected by the scheme of `[storage] url`.
+
+    Called when the app opens its store.
+
+    :return: a list of `wenti.records.StorageBackend`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_sql_schemas() -> list[SqlSchema]:
+    """Declare tables this plugin owns in SQL storage, with their Alembic branch.
+
+    Called by SQL storage backends when they create or migrate the schema.
+
+    :return: a list of `wenti.records.SqlSchema`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_blob_stores() -> list[BlobStore]:
+    """Provide stores for attachment bytes, selected by `[attachments] store`.
+
+    :return: a list of `wenti.records.BlobStore`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_classifiers() -> list[Classifier]:
+    """Provide classifiers that suggest category, priority, tags or queue.
+
+    :return: a list of `wenti.records.Classifier`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_notifiers() -> list[Notifier]:
+    """Provide notification channels (e-mail, chat robots, webhooks).
+
+    :return: a list of `wenti.records.Notifier`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_sla_policies() -> list[SlaPolicyType]:
+    """Provide kinds of SLA policy that `[plugins.sla]` can configure.
+
+    :return: a list of `wenti.records.SlaPolicyType`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_calendars() -> list[BusinessCalendar]:
+    """Provide business calendars (working hours, holidays, make-up workdays).
+
+    :return: a list of `wenti.records.BusinessCalendar`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_report_generators() -> list[ReportGenerator]:
+    """Provide report generators (trend reports, SLA compliance, exports).
+
+    :return: a list of `wenti.records.ReportGenerator`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_metrics() -> list[Metric]:
+    """Provide metrics that dashboards and reports can show.
+
+    :return: a list of `wenti.records.Metric`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_connectors() -> list[Connector]:
+    """Provide connectors to outside systems (ERP, CRM, other trackers).
+
+    :return: a list of `wenti.records.Connector`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_search_backends() -> list[SearchBackend]:
+    """Provide full-text search backends.
+
+    :return: a list of `wenti.records.SearchBackend`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_job_runners() -> list[JobRunner]:
+    """Provide runners for scheduled and delayed work.
+
+    :return: a list of `wenti.records.JobRunner`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_commands() -> list[CliCommand]:
+    """Add click commands or groups under the `wenti` command.
+
+    Called once when the command line starts, before arguments are parsed.
+
+    :return: a list of `wenti.records.CliCommand`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_web_routes(app: App) -> list[WebRoute]:
+    """Add routes to the web app.
+
+    Called once when the web app is built.
+
+    :param app: the running `wenti.app.App`.
+    :return: a list of `wenti.records.WebRoute`.
+
+    .. versionadded:: 0.1
+    """
+
+
+# ---------------------------------------------------------------------------
+# Issue lifecycle: decisions, advice and validation before a change is written
+# ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def select_queue(issue: Issue, app: App) -> str | None:
+    """Choose the queue of a new issue that arrived without one.
+
+    Called by the service layer before a new issue is validated. The first
+    non-None result wins; None from every plugin leaves the default queue.
+
+    :return: a queue key, or None for no opinion.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def choose_assignee(issue: Issue, app: App) -> str | None:
+    """Choose the assignee of a new unassigned issue (round-robin, least-loaded ...).
+
+    Called by the service layer when an issue is created without an assignee.
+    The first non-None result wins.
+
+    :return: a username, or None for no opinion.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def classify_issue(issue: Issue, app: App) -> list[Suggestion]:
+    """Suggest field values for an issue being entered or triaged.
+
+    Advisory: each implementation is called on its own; an exception is logged
+    with the plugin's name and counts as no suggestion.
+
+    :return: a list of `wenti.records.Suggestion`, best first.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def similar_issues(issue: Issue, app: App, limit: int) -> list[dict[str, Any]]:
+    """Find issues or articles similar to one being entered.
+
+    Advisory, like `classify_issue`.
+
+    :return: a list of dicts with at least `kind`, `id`, `title` and `score`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def validate_issue_change(issue: Issue, before: Issue | None, actor: User, action: str, app: App) -> list[str]:
+    """Veto a change before it is written.
+
+    Called by the service layer inside the transaction, after the workflow and
+    role checks, for every create, update, transition and assign. `before` is None
+    for a new issue. All implementations are called. Any non-empty result, or an
+    exception, rejects the change (fail closed) and nothing is written.
+
+    :param action: one of `create`, `update`, `transition`, `assign`.
+    :return: a list of reasons, in the actor's language; empty to allow.
+
+    .. versionadded:: 0.1
+    """
+
+
+# ---------------------------------------------------------------------------
+# After commit: event hooks, delivered through the outbox
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def issue_event(event: Event, app: App) -> None:
+    """React to a committed change of an issue.
+
+    Called by the outbox dispatcher after commit, once per event and plugin,
+    for every history event: `issue.created`, `issue.updated`,
+    `issue.transitioned`, `issue.assigned`, `issue.commented`, `issue.linked`,
+    `issue.imported`, and event types that plugins record (e.g. `sla.warning`,
+    `sla.breached`). Raising makes the dispatcher retry with backoff; after the
+    last attempt the delivery becomes a dead letter. A delivery may repeat after a
+    crash, so an implementation with side effects deduplicates on `event.id`.
+
+    :param event: the `wenti.domain.Event`, with before/after values.
+    :param app: the running `wenti.app.App`.
+
+    .. versionadded:: 0.1
+    """

@@ -1,0 +1,152 @@
+"""Records that registration hooks return.
+
+Each record names what it registers; the plugin manager stamps `plugin` with the
+name of the plugin that returned it, so conflicts and `wenti plugins list` can say
+where a name came from. Records are frozen attrs classes so they can be shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class StorageBackend:
+    """`open(url, app)` returns a `wenti.store.Store`. `schemes` are URL schemes it accepts."""
+
+    name: str
+    schemes: tuple[str, ...]
+    open: Callable[..., Any]
+    plugin: str = ""
+
+
+@attrs.frozen
+class SqlSchema:
+    """Tables a plugin owns in SQL backends.
+
+    `metadata` is a SQLAlchemy `MetaData`; `migrations` is the folder of the plugin's
+    Alembic version scripts, which form the Alembic branch labelled `branch`.
+    """
+
+    name: str
+    metadata: Any
+    migrations: str
+    branch: str
+    plugin: str = ""
+
+
+@attrs.frozen
+class Classifier:
+    """`classify(issue, app)` returns a list of `Suggestion`s, best first."""
+
+    name: str
+    classify: Callable[..., Any]
+    plugin: str = ""
+
+
+@attrs.frozen
+class Suggestion:
+    field: str
+    value: Any
+    confidence: float
+    explanation: str = ""
+    classifier: str = ""
+
+
+@attrs.frozen
+class Notifier:
+    """A delivery channel. `send(message, app)` raises on failure so the outbox retries."""
+
+    name: str
+    send: Callable[..., Any]
+    plugin: str = ""
+
+
+@attrs.frozen
+class SlaPolicyType:
+    name: str
+    factory: Callable[..., Any]
+    plugin: str = ""
+
+
+@attrs.frozen
+class BusinessCalendar:
+    name: str
+    factory: Callable[..., Any]
+    plugin: str = ""
+
+
+@attrs.frozen
+class ReportGenerator:
+    name: str
+    generate: Callable[..., Any]
+    formats: tuple[str, ...] = ("html",)
+    plugin: str = ""
+
+
+@attrs.frozen
+class Metric:
+    name: str
+    compute: Callable[..., Any]
+    unit: str = ""
+    plugin: str = ""
+
+
+@attrs.frozen
+class Connector:
+    name: str
+    factory: Callable[..., Any]
+    plugin: str = ""
+
+
+@attrs.frozen
+class SearchBackend:
+    name: str
+    factory: Callable[..., Any]
+    plugin: str = ""
+
+
+@attrs.frozen
+class JobRunner:
+    name: str
+    factory: Callable[..., Any]
+    plugin: str = ""
+
+
+@attrs.frozen
+class BlobStore:
+    """`open(app)` returns an object with `put(data, content_type) -> blob_id`, `get(blob_id) -> bytes`, `delete(blob_id)`."""
+
+    name: str
+    open: Callable[..., Any]
+    plugin: str = ""
+
+
+@attrs.frozen
+class CliCommand:
+    """A click command or group added under `wenti`."""
+
+    name: str
+    command: Any
+    plugin: str = ""
+
+
+@attrs.frozen
+class WebRoute:
+    """A route handler (or router) the web plugin mounts. `handler` is framework specific."""
+
+    name: str
+    handler: Any
+    plugin: str = ""
+
+
+@attrs.frozen
+class PluginConfig:
+    """The config class of a plugin's `[plugins.<name>]` table."""
+
+    name: str
+    config_class: type
+    plugin: str = ""

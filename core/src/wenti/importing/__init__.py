@@ -1,0 +1,29 @@
+"""Import issues from CSV, Excel and JSON Lines files through a TOML mapping.
+
+    mapping = load_mapping("examples/mappings/hadoop_jira_bugs_en.toml")
+    report = run_import(app, ctx, "bugs.csv", mapping)
+
+See `docs/import.md` for the mapping format.
+"""
+
+from wenti.importing.mapping import Mapping, MappingError, load_mapping, parse_mapping
+from wenti.importing.readers import SourceFileError, SourceTable, decode_text, read_table
+from wenti.importing.runner import ImportReport, Rejection, run_import, write_rejects
+from wenti.importing.transform import RowMapper, RowRejected
+
+__all__ = [
+    "ImportReport",
+    "Mapping",
+    "MappingError",
+    "Rejection",
+    "RowMapper",
+    "RowRejected",
+    "SourceFileError",
+    "SourceTable",
+    "decode_text",
+    "load_mapping",
+    "parse_mapping",
+    "read_table",
+    "run_import",
+    "write_rejects",
+]

@@ -1,0 +1,200 @@
+"""The import run: read the file, map each row, hand batches to the issue service.
+
+Rows are imported in batches of `BATCH_SIZE`; each batch is one transaction in
+`app.issues.import_batch`, which skips external ids already stored, so running the
+same import twice adds nothing. A row the mapping or the service rejects is
+reported with its row number and reason while the other rows go on.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from wenti.errors import WentiError
+from wenti.i18n import N_
+from wenti.importing.mapping import Mapping
+from wenti.importing.readers import SourceFileError, SourceRow, SourceTable, read_table
+from wenti.importing.transform import RowMapper, RowRejected
+from wenti.services import fields as F
+from wenti.services.importing import ImportedIssue
+from wenti.workflows import default_workflow
+
+if TYPE_CHECKING:
+    from wenti.app import App, Context
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+
+
+@attrs.define
+class Rejection:
+    row: int
+    error: WentiError
+    values: dict[str, Any]
+
+
+@attrs.define
+class ImportReport:
+    """What an import did. `read == imported + duplicates + len(rejected)` always holds."""
+
+    file: str
+    read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = attrs.Factory(list)
+    dry_run: bool = False
+    encoding: str | None = None
+
+    @property
+    def counts_add_up(self) -> bool:
+        return self.read == self.imported + self.duplicates + len(self.rejected)
+
+
+def run_import(
+    app: App,
+    ctx: Context,
+    path: str | Path,
+    mapping: Mapping,
+    *,
+    queue: str | None = None,
+    dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import `path` with `mapping` as `ctx`; `queue` overrides the mapping's queue.
+
+    Raises `SourceFileError` when the file cannot be read at all (nothing is
+    imported then); individual bad rows end up in `ImportReport.rejected`.
+    """
+    table = read_table(path, mapping.source)
+    check_columns(table, mapping)
+    target_queue = queue or mapping.queue
+    if not target_queue:
+        raise SourceFileError(
+            N_("{file}: no queue to import into. Pass --queue or set queue = \"...\" in the mapping."), file=mapping.path
+        )
+
+    mapper = RowMapper(mapping, target_queue)
+    report = ImportReport(file=str(path), read=len(table.rows), dry_run=dry_run, encoding=table.encoding)
+    log.info("import start tenant=%s file=%s rows=%d dry_run=%s", ctx.tenant_id, path, len(table.rows), dry_run)
+
+    for start in range(0, len(table.rows), batch_size):
+        batch = table.rows[start : start + batch_size]
+        _import_batch(app, ctx, batch, mapper, report, dry_run)
+        if on_progress is not None:
+            on_progress(len(batch))
+
+    log.info(
+        "import done tenant=%s file=%s read=%d imported=%d duplicates=%d rejected=%d",
+        ctx.tenant_id, path, report.read, report.imported, report.duplicates, len(report.rejected),
+    )
+    return report
+
+
+def check_columns(table: SourceTable, mapping: Mapping) -> None:
+    """Fail before the first row when the mapping names a column the file lacks.
+
+    JSON Lines records may leave out keys, so a missing key there is an empty value.
+    """
+    if table.format == "jsonl":
+        return
+    missing = sorted(mapping.columns() - set(table.columns))
+    if missing:
+        raise SourceFileError(
+            N_("{file}: the mapping reads column(s) {missing} which the file does not have. The file's columns are: {columns}. Fix the column names in the mapping."),
+            file=table.path,
+            missing=", ".join(missing),
+            columns=", ".join(table.columns),
+        )
+
+
+def _import_batch(app: App, ctx: Context, batch: Sequence[SourceRow], mapper: RowMapper, report: ImportReport, dry_run: bool) -> None:
+    mapped: list[tuple[SourceRow, ImportedIssue]] = []
+    for row in batch:
+        try:
+            mapped.append((row, ImportedIssue(**mapper.map_row(row))))
+        except RowRejected as error:
+            report.rejected.append(Rejection(row.number, error, row.values))
+    if not mapped:
+        return
+
+    issues = [issue for _row, issue in mapped]
+    if dry_run:
+        imported, duplicates, rejected = _check_without_writing(app, ctx, issues)
+    else:
+        result = app.issues.import_batch(ctx, issues)
+        imported, duplicates, rejected = len(result.imported), len(result.duplicates), result.rejected
+
+    report.imported += imported
+    report.duplicates += duplicates
+    for index, error in rejected:
+        row = mapped[index][0]
+        report.rejected.append(Rejection(row.number, error, row.values))
+    report.rejected.sort(key=lambda rejection: rejection.row)
+
+
+def _check_without_writing(app: App, ctx: Context, issues: Sequence[ImportedIssue]) -> tuple[int, int, list[tuple[int, WentiError]]]:
+    """Run the service's field checks and the duplicate lookup, and write nothing."""
+    with app.uow(ctx.tenant_id) as uow:
+        queues = {queue.key: queue for queue in uow.queues.list()}
+        workflows = {}
+        by_source: dict[str, list[str]] = {}
+        for issue in issues:
+            if issue.external_id:
+                by_source.setdefault(issue.source, []).append(issue.external_id)
+        known = {(source, external_id) for source, ids in by_source.items() for external_id in uow.issues.find_external_ids(source, ids)}
+        for key, queue in queues.items():
+            workflows[key] = uow.workflows.get(queue.workflow_key) or default_workflow()
+
+    imported = duplicates = 0
+    rejected: list[tuple[int, WentiError]] = []
+    seen: set[tuple[str, str | None]] = set()
+    for index, issue in enumerate(issues):
+        key = (issue.source, issue.external_id)
+        if issue.external_id and (key in known or key in seen):
+            duplicates += 1
+            continue
+        try:
+            queue = queues.get(issue.queue or "")
+            if queue is None:
+                raise SourceFileError(
+                    N_("Queue {value!r} does not exist; use one of: {choices}."), value=issue.queue, choices=", ".join(queues) or "-"
+                )
+            F.check_title(issue.title)
+            F.parse_priority(issue.priority)
+            F.check_category(queue, issue.category)
+            F.check_custom_fields(queue, issue.custom_fields)
+            if issue.status:
+                F.check_status(workflows[queue.key], issue.status)
+        except WentiError as error:
+            rejected.append((index, error))
+            continue
+        seen.add(key)
+        imported += 1
+    return imported, duplicates, rejected
+
+
+def write_rejects(path: str | Path, report: ImportReport, translate: Callable[[WentiError], str]) -> None:
+    """Write rejected rows as CSV (UTF-8 with BOM so Excel shows Chinese): row, reason, then the source columns."""
+    columns: dict[str, None] = {}
+    for rejection in report.rejected:
+        for key in rejection.values:
+            columns.setdefault(key)
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "reason", *columns])
+        for rejection in report.rejected:
+            writer.writerow([rejection.row, translate(rejection.error), *(_cell(rejection.values.get(c)) for c in columns)])
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)

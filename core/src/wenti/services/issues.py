@@ -134,6 +134,7 @@ class IssueService:
             external_id=external_id,
             created_at=now,
             updated_at=now,
+            version=1,
         )
         if not draft.queue:
             draft.queue = self.app.hooks.select_queue(draft, self.app) or ""

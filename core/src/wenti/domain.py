@@ -79,6 +79,7 @@ class EventType(str, enum.Enum):
     ASSIGNED = "issue.assigned"
     COMMENTED = "issue.commented"
     LINKED = "issue.linked"
+    ATTACHED = "issue.attached"
     IMPORTED = "issue.imported"
 
 

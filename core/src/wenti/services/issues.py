@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from wenti.domain import (
+    Attachment,
     Change,
     Comment,
     CommentVisibility,
@@ -330,6 +331,58 @@ class IssueService:
             uow.commit()
         self.app.outbox.wake()
         return link
+
+    # -- attachments -------------------------------------------------------------
+
+    def attach(
+        self,
+        ctx: Context,
+        issue_id: int,
+        *,
+        blob_id: str,
+        filename: str,
+        content_type: str,
+        size: int,
+        comment_id: int | None = None,
+    ) -> Attachment:
+        """Record the metadata of a file whose bytes the caller stored under `blob_id`.
+
+        Anyone who may see the issue may attach to it, as with public comments. The
+        metadata, its history event, audit row and outbox rows commit together.
+        """
+        now = self.app.clock.now()
+        with self.app.uow(ctx.tenant_id) as uow:
+            issue = require_visible(ctx, uow.issues.get(issue_id), issue_id)
+            attachment = uow.attachments.add(
+                Attachment(ctx.tenant_id, issue_id, blob_id, filename, content_type, size, ctx.username, now, comment_id)
+            )
+            event = make_event(
+                ctx.tenant_id,
+                issue_id,
+                EventType.ATTACHED.value,
+                ctx.username,
+                now,
+                data={"attachment_id": attachment.id, "filename": filename, "size": size},
+            )
+            audit = audit_entry(ctx.tenant_id, ctx.username, "attachment.create", "issue", issue.id, now, {"attachment_id": attachment.id})
+            record(self.app, uow, [event], [audit])
+            uow.commit()
+        self.app.outbox.wake()
+        return attachment
+
+    def attachments(self, ctx: Context, issue_id: int) -> list[Attachment]:
+        with self.app.uow(ctx.tenant_id) as uow:
+            require_visible(ctx, uow.issues.get(issue_id), issue_id)
+            return uow.attachments.list(issue_id)
+
+    def attachment(self, ctx: Context, attachment_id: int) -> Attachment:
+        """Return one attachment's metadata if the actor may see its issue, else `NotFound`."""
+        with self.app.uow(ctx.tenant_id) as uow:
+            attachment = uow.attachments.get(attachment_id)
+            if attachment is None:
+                raise NotFound(N_("Attachment {attachment_id} does not exist."), attachment_id=attachment_id)
+            require_visible(ctx, uow.issues.get(attachment.issue_id), attachment.issue_id)
+            return attachment
 
     def import_batch(self, ctx: Context, rows, default_queue: str | None = None):
         """Import rows keeping their source times; see `wenti.services.importing`."""

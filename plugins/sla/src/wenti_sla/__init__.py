@@ -1,0 +1,1 @@
+"""wenti SLA plugin."""

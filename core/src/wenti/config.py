@@ -1,0 +1,824 @@
+"""The instance configuration: one TOML file, `wenti.toml`, validated into attrs classes.
+
+Where the file comes from, first match wins: the `path` argument, `$WENTI_CONFIG`,
+`./wenti.toml`; with none of them the built-in defaults apply. Relative paths in the
+file (`data_dir`, a relative SQLite path, `attachments.path`) are resolved against
+the folder of the file, or against the current directory when there is no file.
+
+Sections: `[instance]`, `[storage]`, `[plugins]`, `[outbox]`, `[attachments]`, and
+one `[plugins.<name>]` table per plugin. A plugin declares the attrs class of its
+table through the `register_config_classes` hook; `Config.validate_plugin_tables`
+checks every table once plugins are loaded, and `Config.plugin(name)` returns the
+validated object.
+
+Every problem raises `wenti.errors.ConfigError` naming the file, the table, the key,
+the bad value and what is expected; when a file has several problems, the error
+lists them all and `error.problems` holds each one as a `ConfigProblem`.
+
+Secrets are written by reference, `api_key = { env = "WENTI_SAP_KEY" }`, and read
+from the environment when the file is loaded. A field typed `Secret` keeps the value
+out of `repr()` and out of `Config.show()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+import tomli_w
+
+from wenti.errors import ConfigError
+from wenti.i18n import SUPPORTED_LOCALES
+
+if TYPE_CHECKING:
+    from wenti.plugins import PluginHost
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILENAME = "wenti.toml"
+ENV_CONFIG = "WENTI_CONFIG"
+ENV_DISABLE_PLUGINS = "WENTI_DISABLE_PLUGINS"
+ENV_LOAD_PLUGINS = "WENTI_LOAD_PLUGINS"
+ENV_TRACE_HOOKS = "WENTI_TRACE_HOOKS"
+
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL")
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+# Keys of the [plugins] table itself; every other key there is a plugin's table.
+_PLUGINS_KEYS = ("disabled", "enabled", "strict")
+
+# Keys whose plain-string values `show()` hides in tables no config class describes.
+_SECRET_KEY_PATTERN = re.compile(r"(secret|password|passwd|token|api_?key|private_?key|dsn|credential)", re.I)
+
+
+class SecretError(ValueError):
+    """An `{ env = "NAME" }` reference names an environment variable that is not set."""
+
+    def __init__(self, variable: str) -> None:
+        self.variable = variable
+        super().__init__(f"environment variable {variable} is not set; export it before starting wenti")
+
+
+@attrs.frozen(repr=False)
+class Secret:
+    """A secret setting: its value is read with `reveal()` and never shown.
+
+    `env` is the name of the environment variable it came from, or None when the
+    file held the value itself.
+    """
+
+    value: str = attrs.field(repr=False)
+    env: str | None = None
+
+    REDACTED: ClassVar[str] = "***"
+
+    def reveal(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        if self.env is not None:
+            return f"Secret(env={self.env!r})"
+        return f"Secret({self.REDACTED!r})"
+
+    __str__ = __repr__
+
+
+@attrs.frozen
+class ConfigProblem:
+    """One invalid setting. `value` is None with `missing` set when the key is absent."""
+
+    file: str
+    table: str
+    key: str
+    value: Any
+    expected: str
+    missing: bool = False
+
+    def describe(self) -> str:
+        if not self.key:
+            return f"{self.file}: [{self.table}] is invalid: {self.expected}"
+        if self.missing:
+            return f"{self.file}: [{self.table}] {self.key} is missing: {self.expected}"
+        return f"{self.file}: [{self.table}] {self.key} = {self.value!r} is invalid: {self.expected}"
+
+
+@attrs.define
+class InstanceConfig:
+    name: str = "wenti"
+    locale: str = "zh_CN"
+    timezone: str = "Asia/Shanghai"
+    data_dir: Path = Path(".")
+    base_url: str = DEFAULT_BASE_URL
+
+
+@attrs.define
+class StorageConfig:
+    """`url` is a SQLAlchemy-style database URL; empty means `sqlite:///<data_dir>/wenti.db`.
+
+    `sqlite_synchronous` is SQLite's `PRAGMA synchronous` in WAL mode: NORMAL survives
+    a process crash but may lose the last commits on power loss; FULL fsyncs every
+    commit and loses nothing, at a lower commit rate.
+    """
+
+    url: str = ""
+    sqlite_synchronous: str = "NORMAL"
+    echo: bool = False
+
+
+@attrs.define
+class PluginsConfig:
+    """`disabled` and `enabled` hold entry-point names; `enabled = None` loads all.
+
+    `tables` holds the raw `[plugins.<name>]` tables by plugin name.
+    """
+
+    disabled: list[str] = attrs.Factory(list)
+    enabled: list[str] | None = None
+    strict: bool = False
+    tables: dict[str, dict[str, Any]] = attrs.Factory(dict)
+
+
+@attrs.define
+class OutboxConfig:
+    """Retry schedule of event deliveries; the delay doubles per attempt up to the maximum."""
+
+    max_attempts: int = 8
+    base_delay_seconds: float = 2.0
+    max_delay_seconds: float = 3600.0
+    timeout_seconds: float = 10.0
+
+
+@attrs.define
+class AttachmentsConfig:
+    """`store` names a blob store registered by a plugin; `path` is for the filesystem store."""
+
+    store: str = "filesystem"
+    max_size_mb: int = 20
+    path: Path | None = None
+
+
+@attrs.define
+class _Sections:
+    """The fixed sections of the file, structured in one pass so unknown tables are caught."""
+
+    instance: InstanceConfig = attrs.Factory(InstanceConfig)
+    storage: StorageConfig = attrs.Factory(StorageConfig)
+    outbox: OutboxConfig = attrs.Factory(OutboxConfig)
+    attachments: AttachmentsConfig = attrs.Factory(AttachmentsConfig)
+
+
+@attrs.define
+class Config:
+    """A loaded, validated configuration. Build it with `load_config` or `Config.default`."""
+
+    path: Path | None
+    instance: InstanceConfig
+    storage: StorageConfig
+    plugins: PluginsConfig
+    outbox: OutboxConfig
+    attachments: AttachmentsConfig
+    raw: dict[str, Any] = attrs.Factory(dict)
+    _host: PluginHost | None = attrs.field(default=None, init=False, repr=False)
+    _plugin_configs: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
+
+    @classmethod
+    def default(cls, data_dir: str | Path | None = None) -> Config:
+        """Build the defaults for an instance whose files live in `data_dir` (default: cwd)."""
+        base = Path(data_dir) if data_dir is not None else Path.cwd()
+        return _build(raw={}, path=None, base_dir=base.resolve())
+
+    @property
+    def file_label(self) -> str:
+        """The file name used in error messages."""
+        return str(self.path) if self.path is not None else "(built-in defaults)"
+
+    def plugin(self, name: str) -> Any:
+        """Return the validated config object of `[plugins.<name>]`.
+
+        When the file has no such table, the object is built from the class's
+        defaults. Raises `ConfigError` when no loaded plugin declares a config class
+        named `name`, or when the table is invalid.
+        """
+        cached = self._plugin_configs.get(name)
+        if cached is not None:
+            return cached
+
+        classes = self._config_classes()
+        config_class = classes.get(name)
+        if config_class is None:
+            raise ConfigError(
+                "{file}: no loaded plugin declares a config class for [plugins.{plugin}]. "
+                "Check the plugin name and that the plugin is installed and enabled.",
+                file=self.file_label,
+                plugin=name,
+            )
+
+        problems: list[ConfigProblem] = []
+        value = _structure_plugin_table(self, name, config_class, problems)
+        _raise_problems(problems)
+        self._plugin_configs[name] = value
+        return value
+
+    def validate_plugin_tables(self, host: PluginHost) -> None:
+        """Validate every `[plugins.<name>]` table against the loaded plugins.
+
+        A table is checked against the config class its plugin declares; unknown
+        keys are errors. A table for a plugin that is not loaded is an error unless
+        that plugin is disabled or failed to load (its failure is reported already).
+        All problems are raised together in one `ConfigError`.
+        """
+        self._host = host
+        self._plugin_configs.clear()
+        classes = self._config_classes()
+        skipped = {status.name for status in host.statuses if status.status in ("disabled", "failed")}
+        skipped.update(self.plugins.disabled)
+        active = {status.name for status in host.statuses if status.status == "active"}
+
+        problems: list[ConfigProblem] = []
+        for name in sorted(self.plugins.tables):
+            config_class = classes.get(name)
+            if config_class is not None:
+                value = _structure_plugin_table(self, name, config_class, problems)
+                if value is not None:
+                    self._plugin_configs[name] = value
+            elif name in skipped:
+                log.debug("config table [plugins.%s] not validated: the plugin is disabled or failed", name)
+            elif name in active:
+                problems.append(
+                    ConfigProblem(
+                        self.file_label,
+                        "plugins",
+                        name,
+                        self.plugins.tables[name],
+                        f"plugin {name} accepts no settings; remove the [plugins.{name}] table",
+                    )
+                )
+            else:
+                known = ", ".join(sorted(active)) or "none"
+                problems.append(
+                    ConfigProblem(
+                        self.file_label,
+                        "plugins",
+                        name,
+                        self.plugins.tables[name],
+                        f"no installed plugin is named {name} (loaded plugins: {known}); "
+                        f"fix the table name, install the plugin, or add {name!r} to [plugins] disabled",
+                    )
+                )
+        _raise_problems(problems)
+
+    def show(self) -> str:
+        """Return the effective configuration as TOML, with every secret redacted."""
+        from wenti.converter import make_converter
+
+        converter = make_converter()
+        document: dict[str, Any] = {
+            "instance": converter.unstructure(self.instance),
+            "storage": converter.unstructure(self.storage),
+            "plugins": {
+                "disabled": list(self.plugins.disabled),
+                "strict": self.plugins.strict,
+            },
+            "outbox": converter.unstructure(self.outbox),
+            "attachments": converter.unstructure(self.attachments),
+        }
+        if self.plugins.enabled is not None:
+            document["plugins"]["enabled"] = list(self.plugins.enabled)
+
+        for name in sorted(self.plugins.tables):
+            validated = self._plugin_configs.get(name)
+            if validated is not None:
+                document["plugins"][name] = converter.unstructure(validated)
+            else:
+                document["plugins"][name] = _redact_raw(self.plugins.tables[name])
+
+        header = f"# Effective configuration of {self.file_label}; secrets are redacted.\n"
+        return header + tomli_w.dumps(_toml_ready(document))
+
+    def _config_classes(self) -> dict[str, type]:
+        if self._host is None:
+            return {}
+        return {record.name: record.config_class for record in self._host.hooks.config_classes()}
+
+
+def load_config(path: str | Path | None = None, plugin_host: PluginHost | None = None) -> Config:
+    """Find, read and validate the configuration file.
+
+    With `plugin_host`, the `[plugins.<name>]` tables are validated too; otherwise
+    call `Config.validate_plugin_tables(host)` after loading plugins.
+
+    Raises `ConfigError` when a named file (argument or `$WENTI_CONFIG`) does not
+    exist, is not valid TOML, or holds invalid settings.
+    """
+    config_path = _find_config_file(path)
+    if config_path is None:
+        config = Config.default(Path.cwd())
+    else:
+        raw = _read_toml(config_path)
+        config = _build(raw=raw, path=config_path, base_dir=config_path.parent)
+        log.info("configuration loaded from %s", config_path)
+
+    if plugin_host is not None:
+        config.validate_plugin_tables(plugin_host)
+    return config
+
+
+def env_plugin_list(variable: str) -> list[str] | None:
+    """Read a comma-separated list of plugin names; None when the variable is unset.
+
+    An empty value gives an empty list, so `WENTI_LOAD_PLUGINS=` loads no plugins.
+    """
+    value = os.environ.get(variable)
+    if value is None:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def _find_config_file(path: str | Path | None) -> Path | None:
+    if path is not None:
+        candidate = Path(path)
+        source = "the --config option"
+    elif os.environ.get(ENV_CONFIG):
+        candidate = Path(os.environ[ENV_CONFIG])
+        source = f"${ENV_CONFIG}"
+    else:
+        default = Path.cwd() / CONFIG_FILENAME
+        return default.resolve() if default.is_file() else None
+
+    if not candidate.is_file():
+        raise ConfigError(
+            "{file}: the configuration file named by {source} does not exist. "
+            "Create it with `wenti init` or correct the path.",
+            file=str(candidate),
+            source=source,
+        )
+    return candidate.resolve()
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            "{file}: not valid TOML: {error}. Fix the syntax at that line.",
+            file=str(path),
+            error=str(error),
+        ) from error
+    except UnicodeDecodeError as error:
+        raise ConfigError("{file}: not valid UTF-8 text; save the file as UTF-8.", file=str(path)) from error
+
+
+def _build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
+    from wenti.converter import make_converter
+
+    file_label = str(path) if path is not None else "(built-in defaults)"
+    problems: list[ConfigProblem] = []
+    sections_raw = {key: value for key, value in raw.items() if key != "plugins"}
+
+    sections = _structure(make_converter(strict=True), sections_raw, _Sections, file_label, (), raw, problems)
+    plugins = _structure_plugins(raw.get("plugins", {}), file_label, problems)
+    _raise_problems(problems)
+    assert sections is not None and plugins is not None
+
+    _resolve_paths(sections, base_dir)
+    _check_values(sections, plugins, file_label, problems)
+    _raise_problems(problems)
+
+    return Config(
+        path=path,
+        instance=sections.instance,
+        storage=sections.storage,
+        plugins=plugins,
+        outbox=sections.outbox,
+        attachments=sections.attachments,
+        raw=raw,
+    )
+
+
+def _structure_plugins(raw_plugins: Any, file_label: str, problems: list[ConfigProblem]) -> PluginsConfig | None:
+    from wenti.converter import make_converter
+
+    if not isinstance(raw_plugins, dict):
+        problems.append(ConfigProblem(file_label, "plugins", "", raw_plugins, "expected a table: [plugins]"))
+        return None
+
+    own = {key: value for key, value in raw_plugins.items() if key in _PLUGINS_KEYS}
+    tables: dict[str, dict[str, Any]] = {}
+    for key, value in raw_plugins.items():
+        if key in _PLUGINS_KEYS:
+            continue
+        if isinstance(value, dict):
+            tables[key] = value
+        else:
+            problems.append(
+                ConfigProblem(
+                    file_label,
+                    "plugins",
+                    key,
+                    value,
+                    f"unknown key; [plugins] accepts {', '.join(_PLUGINS_KEYS)} and [plugins.<name>] tables",
+                )
+            )
+
+    structured = _structure(
+        make_converter(strict=True), own, PluginsConfig, file_label, ("plugins",), {"plugins": raw_plugins}, problems
+    )
+    if structured is None:
+        return None
+    structured.tables = tables
+    return structured
+
+
+def _structure_plugin_table(config: Config, name: str, config_class: type, problems: list[ConfigProblem]) -> Any:
+    from wenti.converter import make_converter
+
+    table = config.plugins.tables.get(name, {})
+    return _structure(
+        make_converter(strict=True),
+        table,
+        config_class,
+        config.file_label,
+        ("plugins", name),
+        {"plugins": {name: table}},
+        problems,
+    )
+
+
+def _structure(
+    converter: Any,
+    data: Any,
+    cls: type,
+    file_label: str,
+    prefix: tuple[str | int, ...],
+    raw_root: dict[str, Any],
+    problems: list[ConfigProblem],
+) -> Any:
+    """Structure `data` into `cls`, turning every cattrs error into a `ConfigProblem`."""
+    import cattrs
+
+    try:
+        return converter.structure(data, cls)
+    except (cattrs.ClassValidationError, cattrs.IterableValidationError) as error:
+        for path, leaf, expected_type in _walk_errors(error, prefix):
+            problems.extend(_describe_error(file_label, path, leaf, expected_type, raw_root))
+    except (TypeError, ValueError, KeyError) as error:
+        problems.append(_problem_at(file_label, prefix, raw_root, _expected_text(error, cls)))
+    return None
+
+
+def _walk_errors(
+    error: BaseException, path: tuple[str | int, ...], expected_type: Any = None
+) -> list[tuple[tuple[str | int, ...], BaseException, Any]]:
+    """Flatten a cattrs validation group into (path, leaf exception, expected type) triples."""
+    import cattrs
+    from cattrs.errors import AttributeValidationNote, IterableValidationNote
+
+    if not isinstance(error, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
+        return [(path, error, expected_type)]
+
+    found: list[tuple[tuple[str | int, ...], BaseException, Any]] = []
+    with_notes, without_notes = error.group_exceptions()
+    for sub_error, note in with_notes:
+        if isinstance(note, AttributeValidationNote):
+            found.extend(_walk_errors(sub_error, (*path, note.name), note.type))
+        elif isinstance(note, IterableValidationNote):
+            found.extend(_walk_errors(sub_error, (*path, note.index), note.type))
+        else:
+            found.extend(_walk_errors(sub_error, path, expected_type))
+    for sub_error in without_notes:
+        found.extend(_walk_errors(sub_error, path, expected_type))
+    return found
+
+
+def _describe_error(
+    file_label: str,
+    path: tuple[str | int, ...],
+    error: BaseException,
+    expected_type: Any,
+    raw_root: dict[str, Any],
+) -> list[ConfigProblem]:
+    from cattrs.errors import ForbiddenExtraKeysError
+
+    if isinstance(error, ForbiddenExtraKeysError):
+        allowed = ", ".join(field.name for field in attrs.fields(error.cl)) or "none"
+        problems = []
+        for extra in sorted(error.extra_fields):
+            expected = f"unknown key; [{_table_name(path)}] accepts {allowed}"
+            if not path:
+                expected = "unknown table; the file accepts [instance], [storage], [plugins], [outbox], [attachments]"
+            problems.append(_problem_at(file_label, (*path, extra), raw_root, expected))
+        return problems
+
+    if isinstance(error, KeyError):
+        located = _problem_at(file_label, path, raw_root, "expected a value; this key is required")
+        return [attrs.evolve(located, value=None, missing=True)]
+
+    if isinstance(error, SecretError):
+        return [_problem_at(file_label, path, raw_root, str(error))]
+
+    return [_problem_at(file_label, path, raw_root, _expected_text(error, expected_type))]
+
+
+def _problem_at(file_label: str, path: tuple[str | int, ...], raw_root: dict[str, Any], expected: str) -> ConfigProblem:
+    """Build a problem for the value at `path`, split into its TOML table and key.
+
+    The table is the longest proper prefix of `path` that is a table in the file,
+    so a list item reads `[plugins] disabled[1]` and an inline table such as
+    `{ env = "NAME" }` is reported as the key that holds it.
+    """
+    value = _lookup(raw_root, path)
+    if len(path) <= 1:
+        # A whole top-level table is wrong (unknown, or not a table at all).
+        return ConfigProblem(file_label, str(path[0]) if path else "", "", value, expected)
+
+    split = 1
+    for index in range(len(path) - 1, 0, -1):
+        if isinstance(_lookup(raw_root, path[:index]), dict):
+            split = index
+            break
+    return ConfigProblem(file_label, _table_name(path[:split]), _table_name(path[split:]), value, expected)
+
+
+def _table_name(path: tuple[str | int, ...]) -> str:
+    name = ""
+    for part in path:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else part
+    return name
+
+
+def _lookup(data: Any, path: tuple[str | int, ...]) -> Any:
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _expected_text(error: BaseException, expected_type: Any) -> str:
+    import enum
+
+    if isinstance(expected_type, type) and issubclass(expected_type, enum.Enum):
+        return "expected one of " + ", ".join(str(member.value) for member in expected_type)
+    type_name = getattr(expected_type, "__name__", None) or str(expected_type)
+    detail = str(error) or type(error).__name__
+    if detail.startswith("expected"):
+        return detail
+    return f"expected {type_name} ({detail})"
+
+
+def _resolve_paths(sections: _Sections, base_dir: Path) -> None:
+    instance = sections.instance
+    data_dir = instance.data_dir if instance.data_dir.is_absolute() else base_dir / instance.data_dir
+    instance.data_dir = data_dir.resolve()
+
+    if not sections.storage.url:
+        sections.storage.url = f"sqlite:///{instance.data_dir / 'wenti.db'}"
+    else:
+        sections.storage.url = _resolve_sqlite_url(sections.storage.url, instance.data_dir)
+
+    attachments = sections.attachments
+    if attachments.path is None:
+        attachments.path = instance.data_dir / "attachments"
+    elif not attachments.path.is_absolute():
+        attachments.path = (instance.data_dir / attachments.path).resolve()
+
+
+def _resolve_sqlite_url(url: str, data_dir: Path) -> str:
+    """Make a relative SQLite file path absolute, relative to the data folder.
+
+    SQLAlchemy reads `sqlite:///wenti.db` relative to the process's working
+    directory; an instance should not depend on where it was started from.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme.split("+")[0] != "sqlite" or not rest.startswith("/"):
+        return url
+    file_part, query_mark, query = rest[1:].partition("?")
+    if file_part in ("", ":memory:") or Path(file_part).is_absolute():
+        return url
+    absolute = (data_dir / file_part).resolve()
+    return f"{scheme}:///{absolute}{query_mark}{query}"
+
+
+def _check_values(sections: _Sections, plugins: PluginsConfig, file_label: str, problems: list[ConfigProblem]) -> None:
+    def problem(table: str, key: str, value: Any, expected: str) -> None:
+        problems.append(ConfigProblem(file_label, table, key, value, expected))
+
+    instance = sections.instance
+    if instance.locale not in SUPPORTED_LOCALES:
+        problem("instance", "locale", instance.locale, "expected one of " + ", ".join(SUPPORTED_LOCALES))
+    try:
+        ZoneInfo(instance.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problem("instance", "timezone", instance.timezone, "expected an IANA time zone name such as Asia/Shanghai")
+    base = urlsplit(instance.base_url)
+    if base.scheme not in ("http", "https") or not base.netloc:
+        problem("instance", "base_url", instance.base_url, "expected an http:// or https:// URL such as http://127.0.0.1:8000")
+    if not instance.name.strip():
+        problem("instance", "name", instance.name, "expected a non-empty name")
+
+    storage = sections.storage
+    if "://" not in storage.url:
+        problem(
+            "storage",
+            "url",
+            storage.url,
+            "expected a database URL such as sqlite:///wenti.db or postgresql+psycopg://wenti@127.0.0.1/wenti",
+        )
+    synchronous = storage.sqlite_synchronous.upper()
+    if synchronous not in SYNCHRONOUS_MODES:
+        problem("storage", "sqlite_synchronous", storage.sqlite_synchronous, "expected one of " + ", ".join(SYNCHRONOUS_MODES))
+    storage.sqlite_synchronous = synchronous
+
+    outbox = sections.outbox
+    if outbox.max_attempts < 1:
+        problem("outbox", "max_attempts", outbox.max_attempts, "expected an integer of at least 1")
+    if outbox.base_delay_seconds <= 0:
+        problem("outbox", "base_delay_seconds", outbox.base_delay_seconds, "expected a number of seconds greater than 0")
+    if outbox.max_delay_seconds < outbox.base_delay_seconds:
+        problem(
+            "outbox",
+            "max_delay_seconds",
+            outbox.max_delay_seconds,
+            f"expected a number of seconds at least base_delay_seconds ({outbox.base_delay_seconds})",
+        )
+    if outbox.timeout_seconds <= 0:
+        problem("outbox", "timeout_seconds", outbox.timeout_seconds, "expected a number of seconds greater than 0")
+
+    attachments = sections.attachments
+    if attachments.max_size_mb < 1:
+        problem("attachments", "max_size_mb", attachments.max_size_mb, "expected an integer number of megabytes of at least 1")
+    if not attachments.store.strip():
+        problem("attachments", "store", attachments.store, "expected the name of a blob store such as filesystem")
+
+    for key in ("disabled", "enabled"):
+        for index, name in enumerate(getattr(plugins, key) or []):
+            if not name.strip() or name != name.strip():
+                problem("plugins", f"{key}[{index}]", name, "expected a plugin's entry-point name without spaces")
+
+
+def _raise_problems(problems: list[ConfigProblem]) -> None:
+    if not problems:
+        return
+    if len(problems) == 1:
+        only = problems[0]
+        if not only.key:
+            error = ConfigError(
+                "{file}: [{table}] is invalid: {expected}", file=only.file, table=only.table, expected=only.expected
+            )
+        elif only.missing:
+            error = ConfigError(
+                "{file}: [{table}] {key} is missing: {expected}",
+                file=only.file,
+                table=only.table,
+                key=only.key,
+                expected=only.expected,
+            )
+        else:
+            error = ConfigError(file=only.file, table=only.table, key=only.key, value=only.value, expected=only.expected)
+    else:
+        error = ConfigError(
+            "{file}: {count} settings are invalid:\n{details}",
+            file=problems[0].file,
+            count=len(problems),
+            details="\n".join(f"  - {problem.describe()}" for problem in problems),
+        )
+    error.problems = list(problems)  # type: ignore[attr-defined]
+    raise error
+
+
+def _redact_raw(table: dict[str, Any]) -> dict[str, Any]:
+    redacted: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            redacted[key] = _redact_raw(value)
+        elif isinstance(value, str) and _SECRET_KEY_PATTERN.search(key):
+            redacted[key] = Secret.REDACTED
+        else:
+            redacted[key] = value
+    return redacted
+
+
+def _toml_ready(value: Any) -> Any:
+    """Drop None values (TOML has no null) and turn paths into strings."""
+    if isinstance(value, dict):
+        return {key: _toml_ready(item) for key, item in value.items() if item is not None}
+    if isinstance(value, (list, tuple)):
+        return [_toml_ready(item) for item in value if item is not None]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Secret):
+        return {"env": value.env} if value.env else Secret.REDACTED
+    return value
+
+
+def write_default_config(
+    path: str | Path,
+    *,
+    instance_name: str = "wenti",
+    locale: str = "zh_CN",
+    timezone: str = "Asia/Shanghai",
+    storage_url: str | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    overwrite: bool = False,
+) -> Path:
+    """Write a commented `wenti.toml` with the defaults, for `wenti init`.
+
+    The data folder is the folder of the file. Raises `ConfigError` when the file
+    exists and `overwrite` is false, or when a given value is invalid; nothing is
+    written then.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise ConfigError(
+            "{file}: the file already exists. Remove it, choose another folder, or pass overwrite.",
+            file=str(target),
+        )
+
+    text = _DEFAULT_TEMPLATE.format(
+        name=_toml_value(instance_name),
+        locale=_toml_value(locale),
+        timezone=_toml_value(timezone),
+        base_url=_toml_value(base_url),
+        storage_url=(f"url = {_toml_value(storage_url)}" if storage_url else '# url = "sqlite:///wenti.db"'),
+    )
+
+    # Validate before writing, so an invalid argument leaves no half-made file behind.
+    _build(raw=tomllib.loads(text), path=target, base_dir=target.parent.resolve())
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(target)
+    return target
+
+
+def _toml_value(value: Any) -> str:
+    return tomli_w.dumps({"v": value}).strip()[len("v = ") :]
+
+
+_DEFAULT_TEMPLATE = """\
+# wenti instance configuration. Reference: docs/configuration.md
+# Relative paths are resolved against the folder of this file.
+
+[instance]
+name = {name}
+# Language of the interface for new users: "zh_CN" or "en".
+locale = {locale}
+# IANA time zone used to show times; timestamps are stored in UTC.
+timezone = {timezone}
+# Folder for the database, attachments and other instance files.
+data_dir = "."
+# Address people use to reach the web interface; links in notifications use it.
+base_url = {base_url}
+
+[storage]
+# Database URL. Default: a SQLite file wenti.db in data_dir.
+{storage_url}
+# SQLite durability: NORMAL survives a process crash but may lose the last
+# commits on power loss; FULL loses nothing and commits more slowly.
+sqlite_synchronous = "NORMAL"
+# Log every SQL statement (for debugging only).
+echo = false
+
+[plugins]
+# Entry-point names of installed plugins that must not be loaded.
+disabled = []
+# Uncomment to load only the listed plugins.
+# enabled = ["sql", "web"]
+# Stop at start-up when a plugin fails to load, instead of skipping it.
+strict = false
+
+# Each plugin reads its own table, for example:
+# [plugins.notify_email]
+# host = "smtp.example.com"
+# password = {{ env = "WENTI_SMTP_PASSWORD" }}
+
+[outbox]
+# Deliveries to plugins (notifications, webhooks) are retried with a delay
+# that doubles per attempt, from base_delay_seconds up to max_delay_seconds.
+max_attempts = 8
+base_delay_seconds = 2.0
+max_delay_seconds = 3600.0
+# Time allowed for one delivery attempt.
+timeout_seconds = 10.0
+
+[attachments]
+# Blob store for attachment files; "filesystem" keeps them under path.
+store = "filesystem"
+max_size_mb = 20
+path = "attachments"
+"""

@@ -1,0 +1,379 @@
+"""The typed facade over the plugin manager's hooks.
+
+Core code calls these methods, never `pm.hook.<name>()`, so every call site is
+type-checked and every hook has one place that decides how failures are handled:
+
+* Registration hooks (`storage_backends()`, `notifiers()` ...) call each
+  implementation on its own, stamp every record with the implementing plugin's
+  name and raise `PluginError` when two plugins register the same name.
+* Decision hooks (`select_queue`, `choose_assignee`) return the first answer.
+* Advisory hooks (`classify_issue`, `similar_issues`) call one implementation at a
+  time; an exception is logged with the plugin's name and counts as no opinion.
+* `validate_issue_change` fails closed: an exception becomes a veto reason.
+* `startup` raises with the plugin's name; `shutdown` logs exceptions and goes on.
+* Event hooks are delivered by the outbox dispatcher one implementation at a time
+  through `event_hook_impls()` and `call_event_impl()`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+import pluggy
+
+from wenti.errors import ConfigError, PluginError
+from wenti.records import (
+    BlobStore,
+    BusinessCalendar,
+    Classifier,
+    CliCommand,
+    Connector,
+    JobRunner,
+    Metric,
+    Notifier,
+    PluginConfig,
+    ReportGenerator,
+    SearchBackend,
+    SlaPolicyType,
+    SqlSchema,
+    StorageBackend,
+    Suggestion,
+    WebRoute,
+)
+
+if TYPE_CHECKING:
+    from wenti.app import App
+    from wenti.config import Config
+    from wenti.domain import Issue, User
+    from wenti.store import Store
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+# Registration hooks that take no arguments, so the loader can call them while it
+# loads plugins and reject a plugin whose record names are taken.
+REGISTRATION_HOOKS: dict[str, type] = {
+    "register_config_classes": PluginConfig,
+    "register_storage_backends": StorageBackend,
+    "register_sql_schemas": SqlSchema,
+    "register_blob_stores": BlobStore,
+    "register_classifiers": Classifier,
+    "register_notifiers": Notifier,
+    "register_sla_policies": SlaPolicyType,
+    "register_calendars": BusinessCalendar,
+    "register_report_generators": ReportGenerator,
+    "register_metrics": Metric,
+    "register_connectors": Connector,
+    "register_search_backends": SearchBackend,
+    "register_job_runners": JobRunner,
+    "register_commands": CliCommand,
+}
+
+# Registration hooks that need the running app; they are checked when called.
+APP_REGISTRATION_HOOKS: dict[str, type] = {
+    "register_web_routes": WebRoute,
+}
+
+
+class Hooks:
+    """One checked method per hook. Build it through `wenti.plugins.PluginHost`.
+
+    `describe_plugin(name)` returns a label such as `sla (wenti-sla 0.1.0)` used in
+    error messages; the host supplies it.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager, describe_plugin: Callable[[str], str] | None = None) -> None:
+        self._pm = pm
+        self._describe = describe_plugin or (lambda name: name)
+        self._cache: dict[str, tuple[tuple[int, ...], list[Any]]] = {}
+
+    # -- registration ------------------------------------------------------
+
+    def config_classes(self) -> list[PluginConfig]:
+        return self._records("register_config_classes", PluginConfig)
+
+    def storage_backends(self) -> list[StorageBackend]:
+        return self._records("register_storage_backends", StorageBackend)
+
+    def sql_schemas(self) -> list[SqlSchema]:
+        return self._records("register_sql_schemas", SqlSchema)
+
+    def blob_stores(self) -> list[BlobStore]:
+        return self._records("register_blob_stores", BlobStore)
+
+    def classifiers(self) -> list[Classifier]:
+        return self._records("register_classifiers", Classifier)
+
+    def notifiers(self) -> list[Notifier]:
+        return self._records("register_notifiers", Notifier)
+
+    def sla_policies(self) -> list[SlaPolicyType]:
+        return self._records("register_sla_policies", SlaPolicyType)
+
+    def calendars(self) -> list[BusinessCalendar]:
+        return self._records("register_calendars", BusinessCalendar)
+
+    def report_generators(self) -> list[ReportGenerator]:
+        return self._records("register_report_generators", ReportGenerator)
+
+    def metrics(self) -> list[Metric]:
+        return self._records("register_metrics", Metric)
+
+    def connectors(self) -> list[Connector]:
+        return self._records("register_connectors", Connector)
+
+    def search_backends(self) -> list[SearchBackend]:
+        return self._records("register_search_backends", SearchBackend)
+
+    def job_runners(self) -> list[JobRunner]:
+        return self._records("register_job_runners", JobRunner)
+
+    def commands(self) -> list[CliCommand]:
+        return self._records("register_commands", CliCommand)
+
+    def web_routes(self, app: App) -> list[WebRoute]:
+        # Not cached: the result depends on `app`.
+        return self.collect_records("register_web_routes", WebRoute, app=app)
+
+    def open_store(self, config: Config) -> Store:
+        """Open the storage backend whose schemes include the scheme of `[storage] url`.
+
+        A backend may list a full SQLAlchemy scheme (`postgresql+psycopg`) or its
+        dialect (`postgresql`); the full scheme is tried first. Raises `ConfigError`
+        naming the URL and the installed schemes when no backend accepts it.
+        """
+        url = config.storage.url
+        scheme = url.partition("://")[0].lower()
+        dialect = scheme.split("+")[0]
+        backends = self.storage_backends()
+
+        chosen = next((b for b in backends if scheme in b.schemes), None)
+        if chosen is None:
+            chosen = next((b for b in backends if dialect in b.schemes), None)
+        if chosen is None:
+            installed = ", ".join(sorted({s for b in backends for s in b.schemes})) or "none"
+            raise ConfigError(
+                "{file}: [storage] url = {value!r} is invalid: no installed storage backend accepts the scheme "
+                "{scheme!r} (installed schemes: {installed}). Install a storage plugin such as wenti-sql or "
+                "change the URL.",
+                file=config.file_label,
+                value=_redact_url(url),
+                scheme=scheme,
+                installed=installed,
+            )
+
+        log.info("opening store %s from plugin %s for %s", chosen.name, chosen.plugin, _redact_url(url))
+        return chosen.open(url, config)
+
+    # -- decisions ---------------------------------------------------------
+
+    def select_queue(self, issue: Issue, app: App) -> str | None:
+        return self._pm.hook.select_queue(issue=issue, app=app)
+
+    def choose_assignee(self, issue: Issue, app: App) -> str | None:
+        return self._pm.hook.choose_assignee(issue=issue, app=app)
+
+    # -- advice ------------------------------------------------------------
+
+    def classify_issue(self, issue: Issue, app: App) -> list[Suggestion]:
+        """Collect suggestions from every classifier; a failing one gives none."""
+        suggestions: list[Suggestion] = []
+        for plugin_name, result in self._advise("classify_issue", issue=issue, app=app):
+            if isinstance(result, Suggestion):
+                result = [result]
+            for suggestion in result:
+                if not isinstance(suggestion, Suggestion):
+                    log.warning(
+                        "plugin %s returned %r from classify_issue for issue %s; expected wenti.records.Suggestion",
+                        plugin_name,
+                        type(suggestion).__name__,
+                        issue.id,
+                    )
+                    continue
+                suggestions.append(suggestion)
+        return suggestions
+
+    def similar_issues(self, issue: Issue, app: App, limit: int) -> list[dict[str, Any]]:
+        """Collect similar issues and articles from every plugin, best score first."""
+        found: list[dict[str, Any]] = []
+        for plugin_name, result in self._advise("similar_issues", issue=issue, app=app, limit=limit):
+            for item in result:
+                if not isinstance(item, dict) or "score" not in item:
+                    log.warning("plugin %s returned %r from similar_issues; expected a dict with a score", plugin_name, item)
+                    continue
+                found.append({**item, "plugin": plugin_name})
+        found.sort(key=lambda item: float(item["score"]), reverse=True)
+        return found[:limit]
+
+    # -- validation ----------------------------------------------------------
+
+    def validate_issue_change(self, issue: Issue, before: Issue | None, actor: User, action: str, app: App) -> list[str]:
+        """Collect veto reasons from every validator; an exception is a veto naming the plugin."""
+        kwargs = {"issue": issue, "before": before, "actor": actor, "action": action, "app": app}
+        reasons: list[str] = []
+        for impl in self._impls_in_call_order("validate_issue_change"):
+            try:
+                result = _call_impl(impl, kwargs)
+            except Exception as error:
+                log.exception("plugin %s failed in validate_issue_change for issue %s; rejecting the change", impl.plugin_name, issue.id)
+                reasons.append(f"{self._describe(impl.plugin_name)}: validation failed ({type(error).__name__}: {error})")
+                continue
+            if result is None:
+                continue
+            if isinstance(result, str):
+                result = [result]
+            reasons.extend(str(reason) for reason in result if reason)
+        return reasons
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def startup(self, app: App) -> None:
+        """Run every `startup` implementation; the first failure aborts with the plugin's name."""
+        for impl in self._impls_in_call_order("startup"):
+            try:
+                _call_impl(impl, {"app": app})
+            except Exception as error:
+                raise PluginError(
+                    "Plugin {plugin} failed to start: {error}. Check its configuration or disable it.",
+                    plugin=self._describe(impl.plugin_name),
+                    error=f"{type(error).__name__}: {error}",
+                ) from error
+
+    def shutdown(self, app: App) -> None:
+        """Run every `shutdown` implementation, last registered plugin last; failures are logged."""
+        for impl in reversed(self._impls_in_call_order("shutdown")):
+            try:
+                _call_impl(impl, {"app": app})
+            except Exception:
+                log.exception("plugin %s failed in shutdown", impl.plugin_name)
+
+    # -- events (called by the outbox dispatcher) ----------------------------
+
+    def event_hook_impls(self, hook_name: str) -> list[tuple[str, Callable[..., Any]]]:
+        """Return `(plugin_name, function)` of every implementation of an event hook."""
+        return [(impl.plugin_name, impl.function) for impl in self._impls_in_call_order(hook_name)]
+
+    def call_event_impl(self, hook_name: str, plugin_name: str, **kwargs: Any) -> Any:
+        """Call one plugin's implementation of an event hook with the arguments it accepts.
+
+        Raises `PluginError` when the plugin is not loaded or does not implement the
+        hook (it was removed since the delivery was queued). Exceptions of the
+        implementation propagate, so the dispatcher can retry.
+        """
+        for impl in self._impls_in_call_order(hook_name):
+            if impl.plugin_name == plugin_name:
+                return _call_impl(impl, kwargs)
+        raise PluginError(
+            "Plugin {plugin} does not implement {hook}; it may have been disabled or removed since the delivery was queued.",
+            plugin=plugin_name,
+            hook=hook_name,
+        )
+
+    # -- shared machinery ----------------------------------------------------
+
+    def collect_records(self, hook_name: str, record_type: type[R], **kwargs: Any) -> list[R]:
+        """Call each implementation of a registration hook and check its records.
+
+        Every record must be a `record_type` with a non-empty lower-case `name` that
+        no other plugin registered; it is returned with `plugin` set to the name of
+        the plugin that returned it. Raises `PluginError` otherwise.
+        """
+        records: list[R] = []
+        owners: dict[str, str] = {}
+        for impl in self._impls_in_call_order(hook_name):
+            result = _call_impl(impl, kwargs)
+            for record in _as_list(result):
+                checked = self._check_record(hook_name, record_type, impl.plugin_name, record)
+                previous = owners.get(checked.name)  # type: ignore[attr-defined]
+                if previous is not None:
+                    raise PluginError(
+                        "Plugins {first} and {second} both register {kind} {name!r} in {hook}. "
+                        "Disable one of them in [plugins] disabled and report the conflict to the plugin authors.",
+                        first=self._describe(previous),
+                        second=self._describe(impl.plugin_name),
+                        kind=record_type.__name__,
+                        name=checked.name,  # type: ignore[attr-defined]
+                        hook=hook_name,
+                    )
+                owners[checked.name] = impl.plugin_name  # type: ignore[attr-defined]
+                records.append(checked)
+        return records
+
+    def _check_record(self, hook_name: str, record_type: type, plugin_name: str, record: Any) -> Any:
+        if not isinstance(record, record_type):
+            raise PluginError(
+                "Plugin {plugin} returned {value!r} from {hook}; expected wenti.records.{kind} records.",
+                plugin=self._describe(plugin_name),
+                value=record,
+                hook=hook_name,
+                kind=record_type.__name__,
+            )
+        name = record.name
+        if not isinstance(name, str) or not name or name != name.strip().lower():
+            raise PluginError(
+                "Plugin {plugin} registers {kind} with the name {name!r} in {hook}; "
+                "names must be non-empty, lower-case and without surrounding spaces.",
+                plugin=self._describe(plugin_name),
+                kind=record_type.__name__,
+                name=name,
+                hook=hook_name,
+            )
+        return attrs.evolve(record, plugin=plugin_name)
+
+    def _records(self, hook_name: str, record_type: type[R]) -> list[R]:
+        # Records are cached until the set of implementations changes, so repeated
+        # look-ups (a notifier per delivery) do not call every plugin again.
+        impls = self._impls_in_call_order(hook_name)
+        key = tuple(id(impl) for impl in impls)
+        cached = self._cache.get(hook_name)
+        if cached is not None and cached[0] == key:
+            return list(cached[1])
+        records = self.collect_records(hook_name, record_type)
+        self._cache[hook_name] = (key, records)
+        return list(records)
+
+    def _advise(self, hook_name: str, **kwargs: Any) -> Iterable[tuple[str, Any]]:
+        for impl in self._impls_in_call_order(hook_name):
+            try:
+                result = _call_impl(impl, kwargs)
+            except Exception:
+                log.exception("plugin %s failed in %s; treating it as no opinion", impl.plugin_name, hook_name)
+                continue
+            if result is not None:
+                yield impl.plugin_name, result
+
+    def _impls_in_call_order(self, hook_name: str) -> list[Any]:
+        caller = getattr(self._pm.hook, hook_name, None)
+        if caller is None:
+            raise PluginError("No hook named {hook} is specified in wenti.hookspecs.", hook=hook_name)
+        # pluggy lists implementations in registration order and calls them in reverse.
+        return list(reversed(caller.get_hookimpls()))
+
+
+def _call_impl(impl: Any, kwargs: dict[str, Any]) -> Any:
+    # An implementation may accept fewer arguments than the spec names.
+    return impl.function(*[kwargs[name] for name in impl.argnames])
+
+
+def _as_list(result: Any) -> list[Any]:
+    if result is None:
+        return []
+    if isinstance(result, (list, tuple)):
+        return list(result)
+    if isinstance(result, Iterable) and not isinstance(result, (str, bytes, dict)):
+        return list(result)
+    return [result]
+
+
+def _redact_url(url: str) -> str:
+    """Hide the password of a database URL such as `postgresql://user:secret@host/db`."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or "@" not in rest:
+        return url
+    credentials, _, location = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{location}" if ":" in credentials else url

@@ -36,6 +36,7 @@ from wenti.records import (
     Notifier,
     PluginConfig,
     ReportGenerator,
+    ScheduledJob,
     SearchBackend,
     SlaPolicyType,
     SqlSchema,
@@ -70,6 +71,7 @@ REGISTRATION_HOOKS: dict[str, type] = {
     "register_connectors": Connector,
     "register_search_backends": SearchBackend,
     "register_job_runners": JobRunner,
+    "register_jobs": ScheduledJob,
     "register_commands": CliCommand,
 }
 
@@ -131,6 +133,9 @@ class Hooks:
 
     def job_runners(self) -> list[JobRunner]:
         return self._records("register_job_runners", JobRunner)
+
+    def jobs(self) -> list[ScheduledJob]:
+        return self._records("register_jobs", ScheduledJob)
 
     def commands(self) -> list[CliCommand]:
         return self._records("register_commands", CliCommand)

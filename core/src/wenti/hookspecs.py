@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         Notifier,
         PluginConfig,
         ReportGenerator,
+        ScheduledJob,
         SearchBackend,
         SlaPolicyType,
         SqlSchema,
@@ -224,6 +225,21 @@ def register_job_runners() -> list[JobRunner]:
     """Provide runners for scheduled and delayed work.
 
     :return: a list of `wenti.records.JobRunner`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_jobs() -> list[ScheduledJob]:
+    """Provide periodic and delayed jobs for the scheduler.
+
+    Called by the job runner when it starts and when it looks up a job by name.
+    Each record names one job; the runner stores its schedule in the database and
+    calls `run(app, payload)` in one process at a time. A job must tolerate running
+    again after a crash (at-least-once), so it checks its own work before repeating it.
+
+    :return: a list of `wenti.records.ScheduledJob`.
 
     .. versionadded:: 0.1
     """

@@ -117,6 +117,23 @@ class JobRunner:
 
 
 @attrs.frozen
+class ScheduledJob:
+    """Timed work a plugin hands to the scheduler (the installed job runner).
+
+    `run(app, payload)` does the work. `cron` is a five-field crontab expression read
+    in UTC (`"*/5 * * * *"`) for a periodic job; None makes a job that runs only when
+    something enqueues it with a time and a payload. The runner persists schedules, so
+    a run missed while no process was up happens once after the next start, and a
+    lease keeps two processes from running the same occurrence.
+    """
+
+    name: str
+    run: Callable[..., Any]
+    cron: str | None = None
+    plugin: str = ""
+
+
+@attrs.frozen
 class BlobStore:
     """`open(app)` returns an object with `put(data, content_type) -> blob_id`, `get(blob_id) -> bytes`, `delete(blob_id)`."""
 

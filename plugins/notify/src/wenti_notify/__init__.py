@@ -1,0 +1,57 @@
+"""wenti notify: subscriptions, templates and a durable per-channel delivery queue.
+
+The plugin implements the `issue_event` hook: for every committed event it decides
+who hears about it, renders the message in each recipient's language and queues
+one delivery per channel and recipient. Its dispatcher sends them through the
+channels that other plugins register with `register_notifiers` (e-mail, WeCom,
+DingTalk, Feishu, webhooks), with retries, backoff and dead letters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from wenti import hookimpl
+from wenti.records import CliCommand, PluginConfig, SqlSchema
+
+from wenti_notify.config import NotifyConfig
+from wenti_notify.schema import metadata
+from wenti_notify.service import NotifyService, service_for
+
+__all__ = ["NotifyConfig", "NotifyService", "service_for"]
+
+
+@hookimpl
+def register_config_classes() -> list[PluginConfig]:
+    return [PluginConfig(name="notify", config_class=NotifyConfig)]
+
+
+@hookimpl
+def register_sql_schemas() -> list[SqlSchema]:
+    migrations = Path(__file__).parent / "migrations" / "versions"
+    return [SqlSchema(name="notify", metadata=metadata, migrations=str(migrations), branch="notify")]
+
+
+@hookimpl
+def register_commands() -> list[CliCommand]:
+    from wenti_notify.cli import notify_group
+
+    return [CliCommand(name="notify", command=notify_group)]
+
+
+@hookimpl
+def startup(app: Any) -> None:
+    service = service_for(app)
+    if service.config.dispatch_in_process:
+        service.start()
+
+
+@hookimpl
+def shutdown(app: Any) -> None:
+    service_for(app).stop()
+
+
+@hookimpl
+def issue_event(event: Any, app: Any) -> None:
+    service_for(app).route_event(event)

@@ -1,0 +1,99 @@
+"""`wenti notify ...`: the delivery log, retrying dead letters and running one dispatch round."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from wenti.errors import WentiError
+
+from wenti_notify import queue
+from wenti_notify.service import service_for
+from wenti_notify.templates import _
+
+
+def _state() -> Any:
+    """The root command's state object, which holds the app and the acting context.
+
+    NOTE: the root `wenti` group keeps its state in `ctx.obj` with `app` and
+    `context` attributes; this plugin relies on those two names only.
+    """
+    state = click.get_current_context().find_root().obj
+    if state is None or not hasattr(state, "app"):
+        raise click.UsageError(_("Run this command as `wenti notify ...` so that the configuration is loaded."))
+    return state
+
+
+def _fail(error: WentiError) -> click.ClickException:
+    text = error.translated(_)
+    return click.ClickException(text)
+
+
+@click.group(name="notify", help="Notification deliveries: list them, retry dead letters, send due ones now.")
+def notify_group() -> None:
+    pass
+
+
+@notify_group.command(name="deliveries", help="List notification deliveries, newest first.")
+@click.option("--status", type=click.Choice(queue.STATUSES), default=None, help="Show only deliveries in this status.")
+@click.option("--channel", default=None, help="Show only this channel (email, wecom, dingtalk, feishu, webhook).")
+@click.option("--recipient", default=None, help="Show only this recipient (user, robot or endpoint name).")
+@click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True, help="Maximum rows to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def deliveries_command(status: str | None, channel: str | None, recipient: str | None, limit: int, as_json: bool) -> None:
+    state = _state()
+    try:
+        rows = service_for(state.app).list_deliveries(
+            state.context, status=status, channel=channel, recipient=recipient, limit=limit
+        )
+    except WentiError as error:
+        raise _fail(error) from error
+    if as_json:
+        click.echo(json.dumps([row.to_dict() for row in rows], ensure_ascii=False, indent=2))
+        return
+    headers = (_("ID"), _("Status"), _("Channel"), _("Recipient"), _("Attempts"), _("Subject"), _("Last error"))
+    click.echo("\t".join(headers))
+    for row in rows:
+        click.echo(
+            "\t".join(
+                (
+                    str(row.id),
+                    _(row.status),
+                    row.channel,
+                    row.recipient,
+                    str(row.attempts),
+                    str(row.message.get("subject", ""))[:60],
+                    (row.last_error or "")[:80],
+                )
+            )
+        )
+
+
+@notify_group.command(name="retry", help="Send a dead or waiting delivery again now.")
+@click.argument("delivery_id", type=int)
+def retry_command(delivery_id: int) -> None:
+    state = _state()
+    try:
+        queued = service_for(state.app).retry(state.context, delivery_id)
+    except WentiError as error:
+        raise _fail(error) from error
+    if not queued:
+        raise click.ClickException(
+            _("Delivery {id} was not found or is not dead or waiting; only those can be retried.").format(id=delivery_id)
+        )
+    click.echo(_("Delivery {id} is queued and will be sent in the next dispatch round.").format(id=delivery_id))
+
+
+@notify_group.command(name="dispatch", help="Send every due delivery now, then exit.")
+@click.option("--until-idle", is_flag=True, help="Repeat rounds until nothing is due.")
+def dispatch_command(until_idle: bool) -> None:
+    state = _state()
+    dispatcher = service_for(state.app).dispatcher()
+    result = dispatcher.run_until_idle() if until_idle else dispatcher.run_once()
+    click.echo(
+        _("Delivered {delivered}, failed {failed}, dead {dead}, postponed {postponed}.").format(
+            delivered=result.delivered, failed=result.failed, dead=result.dead, postponed=result.postponed
+        )
+    )

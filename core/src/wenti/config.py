@@ -467,7 +467,7 @@ def _structure(
     try:
         return converter.structure(data, cls)
     except (cattrs.ClassValidationError, cattrs.IterableValidationError) as error:
-        for path, leaf, expected_type in _walk_errors(error, prefix):
+        for path, leaf, expected_type in _walk_errors(error, prefix, cls):
             problems.extend(_describe_error(file_label, path, leaf, expected_type, raw_root))
     except (TypeError, ValueError, KeyError) as error:
         problems.append(_problem_at(file_label, prefix, raw_root, _expected_text(error, cls)))
@@ -523,6 +523,10 @@ def _describe_error(
 
     if isinstance(error, SecretError):
         return [_problem_at(file_label, path, raw_root, str(error))]
+
+    if attrs.has(expected_type) and isinstance(error, ValueError):
+        # A validator of the class rejected the combination of values.
+        return [_problem_at(file_label, path, raw_root, f"{error} (checked by {expected_type.__name__})")]
 
     return [_problem_at(file_label, path, raw_root, _expected_text(error, expected_type))]
 

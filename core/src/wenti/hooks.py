@@ -17,7 +17,9 @@ type-checked and every hook has one place that decides how failures are handled:
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -52,33 +54,40 @@ if TYPE_CHECKING:
     from wenti.store import Store
 
 log = logging.getLogger(__name__)
+trace_log = logging.getLogger("wenti.trace")
 
 R = TypeVar("R")
 
-# Registration hooks that take no arguments, so the loader can call them while it
-# loads plugins and reject a plugin whose record names are taken.
-REGISTRATION_HOOKS: dict[str, type] = {
-    "register_config_classes": PluginConfig,
-    "register_storage_backends": StorageBackend,
-    "register_sql_schemas": SqlSchema,
-    "register_blob_stores": BlobStore,
-    "register_classifiers": Classifier,
-    "register_notifiers": Notifier,
-    "register_sla_policies": SlaPolicyType,
-    "register_calendars": BusinessCalendar,
-    "register_report_generators": ReportGenerator,
-    "register_metrics": Metric,
-    "register_connectors": Connector,
-    "register_search_backends": SearchBackend,
-    "register_job_runners": JobRunner,
-    "register_jobs": ScheduledJob,
-    "register_commands": CliCommand,
-}
+@functools.cache
+def registration_hooks() -> dict[str, tuple[type, tuple[str, ...]]]:
+    """Map every `register_*` hook spec to its record type and argument names.
 
-# Registration hooks that need the running app; they are checked when called.
-APP_REGISTRATION_HOOKS: dict[str, type] = {
-    "register_web_routes": WebRoute,
-}
+    The record type is read from the spec's return annotation (`list[Notifier]`)
+    and looked up in `wenti.records`, so a registration hook added to the specs is
+    checked for name conflicts without a change here.
+    """
+    import inspect
+
+    from wenti import hookspecs, records
+
+    found: dict[str, tuple[type, tuple[str, ...]]] = {}
+    for name, function in inspect.getmembers(hookspecs, inspect.isfunction):
+        if not name.startswith("register_") or not hasattr(function, f"{hookspecs.PROJECT}_spec"):
+            continue
+        annotation = str(inspect.signature(function).return_annotation)
+        match = _LIST_OF.match(annotation)
+        record_type = getattr(records, match.group(1), None) if match else None
+        if not isinstance(record_type, type):
+            raise PluginError(
+                "Hook spec {hook} must be annotated to return list[<a class of wenti.records>], not {annotation}.",
+                hook=name,
+                annotation=annotation,
+            )
+        found[name] = (record_type, tuple(inspect.signature(function).parameters))
+    return found
+
+
+_LIST_OF = re.compile(r"^list\[(\w+)\]$")
 
 
 class Hooks:
@@ -92,6 +101,9 @@ class Hooks:
         self._pm = pm
         self._describe = describe_plugin or (lambda name: name)
         self._cache: dict[str, tuple[tuple[int, ...], list[Any]]] = {}
+        # Set by the loader when WENTI_TRACE_HOOKS is on; pluggy's own monitoring
+        # does not see implementations called one at a time through this facade.
+        self.trace = False
 
     # -- registration ------------------------------------------------------
 
@@ -222,7 +234,7 @@ class Hooks:
         reasons: list[str] = []
         for impl in self._impls_in_call_order("validate_issue_change"):
             try:
-                result = _call_impl(impl, kwargs)
+                result = self._call(impl, kwargs)
             except Exception as error:
                 log.exception("plugin %s failed in validate_issue_change for issue %s; rejecting the change", impl.plugin_name, issue.id)
                 reasons.append(f"{self._describe(impl.plugin_name)}: validation failed ({type(error).__name__}: {error})")
@@ -240,7 +252,7 @@ class Hooks:
         """Run every `startup` implementation; the first failure aborts with the plugin's name."""
         for impl in self._impls_in_call_order("startup"):
             try:
-                _call_impl(impl, {"app": app})
+                self._call(impl, {"app": app})
             except Exception as error:
                 raise PluginError(
                     "Plugin {plugin} failed to start: {error}. Check its configuration or disable it.",
@@ -249,10 +261,10 @@ class Hooks:
                 ) from error
 
     def shutdown(self, app: App) -> None:
-        """Run every `shutdown` implementation, last registered plugin last; failures are logged."""
-        for impl in reversed(self._impls_in_call_order("shutdown")):
+        """Run every `shutdown` implementation in reverse registration order; failures are logged."""
+        for impl in self._impls_in_call_order("shutdown"):
             try:
-                _call_impl(impl, {"app": app})
+                self._call(impl, {"app": app})
             except Exception:
                 log.exception("plugin %s failed in shutdown", impl.plugin_name)
 
@@ -271,7 +283,7 @@ class Hooks:
         """
         for impl in self._impls_in_call_order(hook_name):
             if impl.plugin_name == plugin_name:
-                return _call_impl(impl, kwargs)
+                return self._call(impl, kwargs)
         raise PluginError(
             "Plugin {plugin} does not implement {hook}; it may have been disabled or removed since the delivery was queued.",
             plugin=plugin_name,
@@ -279,6 +291,13 @@ class Hooks:
         )
 
     # -- shared machinery ----------------------------------------------------
+
+    def records(self, hook_name: str) -> list[Any]:
+        """Collect the records of any registration hook that takes no arguments, by hook name."""
+        record_type, argnames = registration_hooks()[hook_name]
+        if argnames:
+            raise PluginError("Hook {hook} needs arguments; call its own facade method.", hook=hook_name)
+        return self._records(hook_name, record_type)
 
     def collect_records(self, hook_name: str, record_type: type[R], **kwargs: Any) -> list[R]:
         """Call each implementation of a registration hook and check its records.
@@ -290,7 +309,7 @@ class Hooks:
         records: list[R] = []
         owners: dict[str, str] = {}
         for impl in self._impls_in_call_order(hook_name):
-            result = _call_impl(impl, kwargs)
+            result = self._call(impl, kwargs)
             for record in _as_list(result):
                 checked = self._check_record(hook_name, record_type, impl.plugin_name, record)
                 previous = owners.get(checked.name)  # type: ignore[attr-defined]
@@ -344,12 +363,27 @@ class Hooks:
     def _advise(self, hook_name: str, **kwargs: Any) -> Iterable[tuple[str, Any]]:
         for impl in self._impls_in_call_order(hook_name):
             try:
-                result = _call_impl(impl, kwargs)
+                result = self._call(impl, kwargs)
             except Exception:
                 log.exception("plugin %s failed in %s; treating it as no opinion", impl.plugin_name, hook_name)
                 continue
             if result is not None:
                 yield impl.plugin_name, result
+
+    def _call(self, impl: Any, kwargs: dict[str, Any]) -> Any:
+        # An implementation may accept fewer arguments than the spec names.
+        arguments = [kwargs[name] for name in impl.argnames]
+        if not self.trace:
+            return impl.function(*arguments)
+
+        trace_log.info("call %s of plugin %s", impl.function.__name__, impl.plugin_name)
+        try:
+            result = impl.function(*arguments)
+        except Exception as error:
+            trace_log.info("%s of plugin %s raised %s: %s", impl.function.__name__, impl.plugin_name, type(error).__name__, error)
+            raise
+        trace_log.info("%s of plugin %s returned %r", impl.function.__name__, impl.plugin_name, result)
+        return result
 
     def _impls_in_call_order(self, hook_name: str) -> list[Any]:
         caller = getattr(self._pm.hook, hook_name, None)
@@ -357,11 +391,6 @@ class Hooks:
             raise PluginError("No hook named {hook} is specified in wenti.hookspecs.", hook=hook_name)
         # pluggy lists implementations in registration order and calls them in reverse.
         return list(reversed(caller.get_hookimpls()))
-
-
-def _call_impl(impl: Any, kwargs: dict[str, Any]) -> Any:
-    # An implementation may accept fewer arguments than the spec names.
-    return impl.function(*[kwargs[name] for name in impl.argnames])
 
 
 def _as_list(result: Any) -> list[Any]:

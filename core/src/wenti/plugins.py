@@ -39,7 +39,7 @@ import pluggy
 from wenti import hookspecs
 from wenti.config import ENV_DISABLE_PLUGINS, ENV_LOAD_PLUGINS, ENV_TRACE_HOOKS, env_plugin_list
 from wenti.errors import PluginError
-from wenti.hooks import REGISTRATION_HOOKS, Hooks
+from wenti.hooks import Hooks, registration_hooks
 
 if TYPE_CHECKING:
     from wenti.config import Config
@@ -172,6 +172,7 @@ def load_plugins(
 
     if os.environ.get(ENV_TRACE_HOOKS, "") not in ("", "0"):
         _enable_tracing(host.pm)
+        host.hooks.trace = True
 
     log.info("plugins: %s", _summary(host.statuses))
     return host
@@ -299,7 +300,11 @@ def _registration_impls(plugin: Any) -> list[tuple[str, type, Any, tuple[str, ..
     scratch = new_plugin_manager()
     scratch.register(plugin, "scratch")
     found = []
-    for hook_name, record_type in REGISTRATION_HOOKS.items():
+    for hook_name, (record_type, spec_argnames) in registration_hooks().items():
+        if spec_argnames:
+            # Hooks such as register_web_routes need the running app; their
+            # records are checked when the app calls them.
+            continue
         for impl in getattr(scratch.hook, hook_name).get_hookimpls():
             found.append((hook_name, record_type, impl.function, tuple(impl.argnames)))
     return found

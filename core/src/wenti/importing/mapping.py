@@ -2,7 +2,7 @@
 
 A mapping is a TOML file with four parts::
 
-    queue = "it"                       # queue of every imported issue (--queue overrides)
+    queue = "it"                       # queue of rows without [fields] queue (--queue overrides both)
 
     [source]                           # how to read the file
     format = "csv"                     # csv, xlsx or jsonl; default: from the file suffix
@@ -15,6 +15,7 @@ A mapping is a TOML file with four parts::
     title = { column = "问题现象", extract = "first_sentence" }
     description = "问题现象"
     custom.unit = "单位简称"
+    custom_prefix = "custom."          # also: every column custom.<name> is custom field <name>
 
     [values.priority]                  # source value -> wenti value
     map = { Blocker = "critical", Major = "normal" }
@@ -44,12 +45,12 @@ from wenti.i18n import N_
 FORMATS = ("csv", "xlsx", "jsonl")
 TOP_LEVEL_KEYS = ("queue", "source", "fields", "values")
 SOURCE_KEYS = ("format", "encoding", "timezone", "external_id", "name", "sheet", "delimiter", "time_formats")
-TEXT_FIELDS = ("title", "description", "priority", "category", "status", "assignee", "reporter")
+TEXT_FIELDS = ("title", "description", "queue", "priority", "category", "status", "assignee", "reporter")
 TIME_FIELDS = ("created_at", "resolved_at", "closed_at")
 ISSUE_FIELDS = (*TEXT_FIELDS, "tags", *TIME_FIELDS)
 FIELD_KEYS = ("column", "columns", "template", "value", "extract", "max_length", "split", "format")
 EXTRACTIONS = ("first_sentence", "first_line")
-VALUE_MAP_FIELDS = ("priority", "category", "status", "assignee", "reporter")
+VALUE_MAP_FIELDS = ("queue", "priority", "category", "status", "assignee", "reporter")
 VALUE_MAP_KEYS = ("map", "default", "other", "unknown", "ignore_case")
 UNKNOWN_POLICIES = ("reject", "keep", "default")
 
@@ -134,6 +135,7 @@ class Mapping:
     fields: dict[str, FieldSpec]
     custom: dict[str, FieldSpec]
     values: dict[str, ValueMap]
+    custom_prefix: str | None = None
 
     def columns(self) -> set[str]:
         """Every column the mapping reads."""
@@ -192,7 +194,15 @@ def parse_mapping(document: AnyMapping[str, Any], file: str = "<mapping>") -> Ma
             file=file,
         )
 
-    return Mapping(path=file, source=source, queue=queue, fields=fields, custom=custom, values=values)
+    return Mapping(
+        path=file,
+        source=source,
+        queue=queue,
+        fields=fields,
+        custom=custom,
+        values=values,
+        custom_prefix=_parse_custom_prefix(fields_table, file),
+    )
 
 
 def _parse_source(table: dict[str, Any], file: str) -> SourceSpec:
@@ -246,10 +256,10 @@ def _parse_source(table: dict[str, Any], file: str) -> SourceSpec:
 
 
 def _parse_fields(table: dict[str, Any], file: str) -> tuple[dict[str, FieldSpec], dict[str, FieldSpec]]:
-    _reject_unknown_keys(table, (*ISSUE_FIELDS, "custom"), file, "fields")
+    _reject_unknown_keys(table, (*ISSUE_FIELDS, "custom", "custom_prefix"), file, "fields")
     fields = {}
     for name, raw in table.items():
-        if name == "custom":
+        if name in ("custom", "custom_prefix"):
             continue
         spec = _parse_field_spec(raw, file, "fields", name)
         if spec.extract is not None and name in TIME_FIELDS:
@@ -261,6 +271,13 @@ def _parse_fields(table: dict[str, Any], file: str) -> tuple[dict[str, FieldSpec
         _invalid(file, "fields", "custom", custom_table, N_("a table such as custom.unit = \"Unit\""))
     custom = {name: _parse_field_spec(raw, file, "fields.custom", name) for name, raw in custom_table.items()}
     return fields, custom
+
+
+def _parse_custom_prefix(table: dict[str, Any], file: str) -> str | None:
+    prefix = table.get("custom_prefix")
+    if prefix is not None and (not isinstance(prefix, str) or not prefix):
+        _invalid(file, "fields", "custom_prefix", prefix, N_("a column name prefix such as \"custom.\""))
+    return prefix
 
 
 def _parse_field_spec(raw: Any, file: str, table: str, key: str) -> FieldSpec:

@@ -67,21 +67,18 @@ def run_import(
     dry_run: bool = False,
     batch_size: int = BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
+    table: SourceTable | None = None,
 ) -> ImportReport:
     """Import `path` with `mapping` as `ctx`; `queue` overrides the mapping's queue.
 
     Raises `SourceFileError` when the file cannot be read at all (nothing is
-    imported then); individual bad rows end up in `ImportReport.rejected`.
+    imported then); individual bad rows end up in `ImportReport.rejected`. Pass
+    `table` when the caller has already read the file.
     """
-    table = read_table(path, mapping.source)
+    if table is None:
+        table = read_table(path, mapping.source)
     check_columns(table, mapping)
-    target_queue = queue or mapping.queue
-    if not target_queue:
-        raise SourceFileError(
-            N_("{file}: no queue to import into. Pass --queue or set queue = \"...\" in the mapping."), file=mapping.path
-        )
-
-    mapper = RowMapper(mapping, target_queue)
+    mapper = RowMapper(mapping, queue)
     report = ImportReport(file=str(path), read=len(table.rows), dry_run=dry_run, encoding=table.encoding)
     log.info("import start tenant=%s file=%s rows=%d dry_run=%s", ctx.tenant_id, path, len(table.rows), dry_run)
 

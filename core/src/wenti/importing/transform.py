@@ -62,9 +62,9 @@ def row_fingerprint(row: SourceRow) -> str:
 class RowMapper:
     """Applies a mapping to rows. Build one per import; it caches value maps and zones."""
 
-    def __init__(self, mapping: Mapping, queue: str) -> None:
+    def __init__(self, mapping: Mapping, queue: str | None = None) -> None:
         self.mapping = mapping
-        self.queue = queue
+        self.queue_override = queue
         self.zone = ZoneInfo(mapping.source.timezone) if mapping.source.timezone else None
         self.time_formats = mapping.source.time_formats or DEFAULT_TIME_FORMATS
         self._lookups = {name: value_map.lookup_table() for name, value_map in mapping.values.items()}
@@ -72,7 +72,7 @@ class RowMapper:
     def map_row(self, row: SourceRow) -> dict[str, Any]:
         """The keyword arguments of one `ImportedIssue`. Raises `RowRejected`."""
         fields = self.mapping.fields
-        result: dict[str, Any] = {"queue": self.queue, "source": self.mapping.source.name}
+        result: dict[str, Any] = {"queue": self._queue(row), "source": self.mapping.source.name}
 
         title = _WHITESPACE.sub(" ", self._text_field("title", row)).strip()
         if not title:
@@ -98,6 +98,11 @@ class RowMapper:
         self._check_time_order(result, row)
 
         custom = {}
+        prefix = self.mapping.custom_prefix
+        if prefix:
+            for column, value in row.values.items():
+                if column.startswith(prefix) and len(column) > len(prefix) and value not in ("", None):
+                    custom[column[len(prefix) :]] = value
         for name, spec in self.mapping.custom.items():
             value = self._extract(spec, row)
             if value != "":
@@ -106,6 +111,19 @@ class RowMapper:
 
         result["external_id"] = self._external_id(row)
         return result
+
+    def _queue(self, row: SourceRow) -> str:
+        """--queue first, then the row's queue column, then the mapping's queue."""
+        if self.queue_override:
+            return self.queue_override
+        queue = self._mapped_value("queue", row) if "queue" in self.mapping.fields else None
+        queue = queue or self.mapping.queue
+        if not queue:
+            raise RowRejected(
+                N_("row {row}: no queue to import into. Fill the queue column, set queue = \"...\" in the mapping, or pass --queue."),
+                row=row.number,
+            )
+        return queue
 
     def _text_field(self, name: str, row: SourceRow) -> str:
         return self._extract(self.mapping.fields[name], row)

@@ -1,0 +1,105 @@
+"""Click building blocks shared by every `wenti` command.
+
+Help texts are English msgids translated when help is shown, because the
+language is only known after the global options (`--lang`, the user's locale)
+have been read. Errors from the service layer become `CliError`s that print in
+the user's language and exit with a code scripts can test (see `EXIT_CODES`).
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+import click
+
+from wenti.errors import ConfigError, Conflict, NotFound, PermissionDenied, ValidationFailed, WentiError
+from wenti.i18n import _
+
+# Exit codes, documented in docs/cli.md. Click's usage errors exit with 2.
+EXIT_CODES: dict[type[WentiError], int] = {
+    NotFound: 3,
+    PermissionDenied: 4,
+    Conflict: 5,
+    ConfigError: 6,
+    ValidationFailed: 1,
+}
+
+
+def exit_code_for(error: WentiError) -> int:
+    for error_type, code in EXIT_CODES.items():
+        if isinstance(error, error_type):
+            return code
+    return 1
+
+
+class CliError(click.ClickException):
+    """An error shown to a person: already translated, with the exit code chosen."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    @classmethod
+    def from_error(cls, error: WentiError) -> CliError:
+        return cls(translate_error(error), exit_code_for(error))
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(_("Error: {message}").format(message=self.format_message()), err=True, file=file)
+
+
+def translate_error(error: WentiError) -> str:
+    """The error's message in the current language, including a `ValidationFailed`'s reasons."""
+    text = error.translated(_)
+    reasons = getattr(error, "reasons", None)
+    if reasons and "{reasons}" not in error.message_id:
+        text = text + "\n" + "\n".join(f"  - {_(reason)}" for reason in reasons)
+    return text
+
+
+class _TranslatedHelp:
+    """Mixin: `help` is stored as an English msgid and translated on every read."""
+
+    @property
+    def help(self) -> str | None:  # type: ignore[override]
+        raw = self.__dict__.get("_help_msgid")
+        return _(raw) if raw else raw
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self.__dict__["_help_msgid"] = value
+
+    @property
+    def short_help(self) -> str | None:  # type: ignore[override]
+        raw = self.__dict__.get("_short_help_msgid")
+        return _(raw) if raw else raw
+
+    @short_help.setter
+    def short_help(self, value: str | None) -> None:
+        self.__dict__["_short_help_msgid"] = value
+
+
+class Command(_TranslatedHelp, click.Command):
+    pass
+
+
+class Option(_TranslatedHelp, click.Option):
+    pass
+
+
+class Group(_TranslatedHelp, click.Group):
+    command_class = Command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WentiError as error:
+            raise CliError.from_error(error) from None
+
+
+Group.group_class = Group
+
+
+def option(*param_decls: str, **attrs: Any) -> Any:
+    """`click.option` with a translated help text."""
+    attrs.setdefault("cls", Option)
+    return click.option(*param_decls, **attrs)

@@ -1,0 +1,56 @@
+"""`wenti import FILE --mapping MAPPING.toml`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from wenti.cli.base import Command, option, translate_error
+from wenti.cli.state import CliState, pass_state
+from wenti.i18n import N_, _
+
+# Rejected rows printed in full; the rest are counted and go to --rejects.
+MAX_REJECTS_SHOWN = 20
+
+
+@click.command("import", cls=Command, help=N_("Import issues from a CSV, XLSX or JSON Lines file through a mapping."))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@option("--mapping", "mapping_path", required=True, type=click.Path(dir_okay=False, path_type=Path), help=N_("TOML file that maps the file's columns to issue fields."))
+@option("--queue", help=N_("Queue to import into (overrides queue in the mapping)."))
+@option("--dry-run", is_flag=True, help=N_("Check every row and report, without writing anything."))
+@option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path), help=N_("Write rejected rows with their reasons to this CSV file."))
+@option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10000), help=N_("Rows written per transaction."))
+@pass_state
+def import_command(state: CliState, file: Path, mapping_path: Path, queue: str | None, dry_run: bool, rejects_path: Path | None, batch_size: int) -> None:
+    from wenti.importing import load_mapping, read_table, run_import, write_rejects
+
+    mapping = load_mapping(mapping_path)
+    app, ctx = state.app(), state.context()
+
+    table = read_table(file, mapping.source)
+    with click.progressbar(length=len(table.rows), label=_("Importing"), file=click.get_text_stream("stderr")) as bar:
+        report = run_import(
+            app, ctx, file, mapping, queue=queue, dry_run=dry_run, batch_size=batch_size, on_progress=bar.update, table=table
+        )
+
+    for rejection in report.rejected[:MAX_REJECTS_SHOWN]:
+        click.echo(_("Rejected row {row}: {reason}").format(row=rejection.row, reason=translate_error(rejection.error)), err=True)
+    hidden = len(report.rejected) - MAX_REJECTS_SHOWN
+    if hidden > 0:
+        click.echo(_("... and {count} more rejected rows; use --rejects FILE to get them all.").format(count=hidden), err=True)
+
+    if rejects_path is not None and report.rejected:
+        write_rejects(rejects_path, report, translate_error)
+        click.echo(_("Rejected rows written to {file}.").format(file=rejects_path), err=True)
+
+    if dry_run:
+        click.echo(_("Dry run, nothing was written."))
+    click.echo(
+        _("Read {read} rows: {imported} imported, {duplicates} skipped as already imported, {rejected} rejected.").format(
+            read=report.read, imported=report.imported, duplicates=report.duplicates, rejected=len(report.rejected)
+        )
+    )
+    # Good rows stay imported; the exit code still tells scripts that some were rejected.
+    if report.rejected:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,327 @@
+"""`wenti issue create|list|show|update|transition|comment`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from wenti.cli.base import CliError, Command, Group, option
+from wenti.cli.output import echo_json, echo_table, local_time
+from wenti.cli.state import CliState, pass_state
+from wenti.domain import CommentVisibility, Issue, Priority, Workflow
+from wenti.i18n import N_, _
+from wenti.store import SORTABLE_FIELDS, IssueQuery
+
+_ISSUE_REF = re.compile(r"^(?:([A-Za-z][A-Za-z0-9_]*)-)?(\d+)$")
+
+PRIORITY_LABELS = {
+    Priority.CRITICAL: N_("critical"),
+    Priority.HIGH: N_("high"),
+    Priority.NORMAL: N_("normal"),
+    Priority.LOW: N_("low"),
+}
+
+
+def priority_label(priority: Priority | str) -> str:
+    try:
+        return _(PRIORITY_LABELS[Priority(priority)])
+    except ValueError:
+        return str(priority)
+
+
+def parse_issue_ref(value: str) -> tuple[str | None, int]:
+    """`IT-42` or `42` → (queue or None, 42)."""
+    match = _ISSUE_REF.match(value.strip())
+    if match is None:
+        raise CliError(_("{value!r} is not an issue key or number; write it as IT-42 or 42.").format(value=value), 2)
+    return (match.group(1).lower() if match.group(1) else None), int(match.group(2))
+
+
+def load_issue(state: CliState, ref: str) -> Issue:
+    queue, issue_id = parse_issue_ref(ref)
+    issue = state.app().issues.get(state.context(), issue_id)
+    if queue is not None and issue.queue.lower() != queue:
+        raise CliError(_("Issue {ref} does not exist; issue {number} is {key}.").format(ref=ref, number=issue_id, key=issue.key), 3)
+    return issue
+
+
+def parse_field_options(values: tuple[str, ...]) -> dict[str, str]:
+    """`--field name=value` pairs as a dict."""
+    fields = {}
+    for item in values:
+        name, separator, value = item.partition("=")
+        if not separator or not name.strip():
+            raise CliError(_("--field {value!r} is invalid; write it as name=value, e.g. --field resolution=重启后恢复.").format(value=item), 2)
+        fields[name.strip()] = value
+    return fields
+
+
+def parse_local_time(value: str, timezone: str, end_of_day: bool = False) -> dt.datetime:
+    """A date or date-time the user typed, in the tenant's zone, as UTC."""
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(_("{value!r} is not a date; write it as 2026-03-01 or \"2026-03-01 14:30\".").format(value=value), 2) from None
+    date_only = len(value.strip()) <= 10
+    if date_only and end_of_day:
+        parsed = parsed + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def workflows_by_queue(state: CliState) -> dict[str, Workflow]:
+    app, ctx = state.app(), state.context()
+    workflows = {workflow.key: workflow for workflow in app.admin.list_workflows(ctx)}
+    return {queue.key: workflows.get(queue.workflow_key) or workflows["default"] for queue in app.admin.list_queues(ctx)}
+
+
+def status_label(workflows: dict[str, Workflow], issue: Issue) -> str:
+    workflow = workflows.get(issue.queue)
+    state = workflow.state(issue.status) if workflow is not None else None
+    return _(state.name) if state is not None else issue.status
+
+
+@click.group("issue", cls=Group, help=N_("Create, list, show and change issues."))
+def issue_group() -> None:
+    pass
+
+
+@issue_group.command("create", cls=Command, help=N_("Create an issue."))
+@option("--title", required=True, help=N_("Short title of the issue."))
+@option("--queue", help=N_("Queue key (default: chosen by routing plugins, else the first queue)."))
+@option("--description", "-d", default="", help=N_("Full description."))
+@option("--priority", default="normal", show_default=True, type=click.Choice([p.value for p in Priority]), help=N_("Priority."))
+@option("--category", help=N_("Category, one the queue offers."))
+@option("--tag", "tags", multiple=True, help=N_("Tag; repeat for several."))
+@option("--field", "fields", multiple=True, metavar="NAME=VALUE", help=N_("Custom field; repeat for several."))
+@option("--assignee", help=N_("Username of the assignee."))
+@option("--reporter", help=N_("Username of the reporter (default: you)."))
+@option("--json", "as_json", is_flag=True, help=N_("Print the issue as JSON."))
+@pass_state
+def issue_create(state: CliState, title: str, queue: str | None, description: str, priority: str, category: str | None, tags: tuple[str, ...], fields: tuple[str, ...], assignee: str | None, reporter: str | None, as_json: bool) -> None:
+    app, ctx = state.app(), state.context()
+    issue = app.issues.create(
+        ctx,
+        queue=queue,
+        title=title,
+        description=description,
+        priority=priority,
+        category=category,
+        tags=tags,
+        custom_fields=parse_field_options(fields),
+        assignee=assignee,
+        reporter=reporter,
+        source="cli",
+    )
+    if as_json:
+        echo_json(issue)
+        return
+    click.echo(_("Issue {key} created (status {status}).").format(key=issue.key, status=status_label(workflows_by_queue(state), issue)))
+
+
+@issue_group.command("list", cls=Command, help=N_("List issues, newest first, one page at a time."))
+@option("--queue", "queues", multiple=True, help=N_("Only this queue; repeat for several."))
+@option("--status", "statuses", multiple=True, help=N_("Only this status key; repeat for several."))
+@option("--assignee", "assignees", multiple=True, help=N_("Only issues assigned to this user; repeat for several."))
+@option("--unassigned", is_flag=True, help=N_("Only issues nobody is assigned to."))
+@option("--reporter", help=N_("Only issues this user reported."))
+@option("--priority", "priorities", multiple=True, type=click.Choice([p.value for p in Priority]), help=N_("Only this priority; repeat for several."))
+@option("--category", "categories", multiple=True, help=N_("Only this category; repeat for several."))
+@option("--tag", help=N_("Only issues with this tag."))
+@option("--created-from", metavar="DATE", help=N_("Created on or after this date or time (tenant time zone)."))
+@option("--created-to", metavar="DATE", help=N_("Created on or before this date or time (tenant time zone)."))
+@option("--sort", default="-created_at", show_default=True, help=N_("Sort fields separated by commas, - for descending: id, created_at, updated_at, priority, status, title, resolved_at."))
+@option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000), help=N_("Issues per page."))
+@option("--cursor", help=N_("Page to show, from the previous page's output."))
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON: the issues and the next cursor."))
+@pass_state
+def issue_list(state: CliState, queues: tuple[str, ...], statuses: tuple[str, ...], assignees: tuple[str, ...], unassigned: bool, reporter: str | None, priorities: tuple[str, ...], categories: tuple[str, ...], tag: str | None, created_from: str | None, created_to: str | None, sort: str, limit: int, cursor: str | None, as_json: bool) -> None:
+    app, ctx = state.app(), state.context()
+    sort_fields = tuple(part.strip() for part in sort.split(",") if part.strip())
+    for field in sort_fields:
+        if field.lstrip("-") not in SORTABLE_FIELDS:
+            raise CliError(_("--sort {value!r} is invalid; sort by {fields}, with - for descending.").format(value=field, fields=", ".join(SORTABLE_FIELDS)), 2)
+    query = IssueQuery(
+        queue=queues,
+        status=statuses,
+        assignee=assignees,
+        unassigned=unassigned,
+        reporter=reporter,
+        priority=priorities,
+        category=categories,
+        tag=tag,
+        created_from=parse_local_time(created_from, ctx.timezone) if created_from else None,
+        created_to=parse_local_time(created_to, ctx.timezone, end_of_day=True) if created_to else None,
+        sort=sort_fields,
+        limit=limit,
+        after=cursor,
+    )
+    page = app.issues.list(ctx, query)
+    if as_json:
+        echo_json({"issues": page.items, "next_cursor": page.next_cursor})
+        return
+    if not page.items:
+        click.echo(_("No issues match."))
+        return
+    workflows = workflows_by_queue(state)
+    headers = [_("Key"), _("Status"), _("Priority"), _("Title"), _("Assignee"), _("Created")]
+    rows = [
+        [issue.key, status_label(workflows, issue), priority_label(issue.priority), issue.title, issue.assignee or "-", local_time(issue.created_at, ctx.timezone)]
+        for issue in page.items
+    ]
+    echo_table(headers, rows)
+    if page.next_cursor:
+        click.echo(_("More issues: add --cursor {cursor}").format(cursor=page.next_cursor))
+
+
+@issue_group.command("show", cls=Command, help=N_("Show an issue with its comments, history and possible transitions."))
+@click.argument("ref", metavar="ISSUE")
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@pass_state
+def issue_show(state: CliState, ref: str, as_json: bool) -> None:
+    app, ctx = state.app(), state.context()
+    issue = load_issue(state, ref)
+    comments = app.issues.comments(ctx, issue.id)
+    history = app.issues.history(ctx, issue.id)
+    transitions = app.issues.allowed_transitions(ctx, issue)
+    if as_json:
+        echo_json({"issue": issue, "comments": comments, "history": history, "transitions": [t.key for t in transitions]})
+        return
+
+    workflows = workflows_by_queue(state)
+    tz = ctx.timezone
+    click.echo(f"{issue.key}  {issue.title}")
+    lines = [
+        (_("Queue"), issue.queue),
+        (_("Status"), f"{status_label(workflows, issue)} ({issue.status})"),
+        (_("Priority"), priority_label(issue.priority)),
+        (_("Category"), issue.category or "-"),
+        (_("Tags"), ", ".join(issue.tags) or "-"),
+        (_("Reporter"), issue.reporter),
+        (_("Assignee"), issue.assignee or "-"),
+        (_("Created"), local_time(issue.created_at, tz)),
+        (_("Updated"), local_time(issue.updated_at, tz)),
+        (_("Resolved"), local_time(issue.resolved_at, tz) or "-"),
+        (_("Closed"), local_time(issue.closed_at, tz) or "-"),
+        (_("Version"), str(issue.version)),
+    ]
+    lines.extend((name, _format_value(value)) for name, value in sorted(issue.custom_fields.items()))
+    for name, value in lines:
+        click.echo(f"  {name}: {value}")
+    if issue.description:
+        click.echo("")
+        click.echo(issue.description)
+
+    if comments:
+        click.echo("")
+        click.echo(_("Comments:"))
+        for comment in comments:
+            kind = _("internal note") if comment.visibility is CommentVisibility.INTERNAL else _("public reply")
+            click.echo(f"  [{local_time(comment.created_at, tz)}] {comment.author} ({kind}):")
+            for line in comment.body.splitlines() or [""]:
+                click.echo(f"    {line}")
+
+    click.echo("")
+    click.echo(_("History:"))
+    for event in history:
+        changes = ", ".join(f"{change.field}: {_format_value(change.before)} → {_format_value(change.after)}" for change in event.changes)
+        click.echo(f"  [{local_time(event.at, tz)}] {event.actor} {event.type} {changes}".rstrip())
+
+    click.echo("")
+    if transitions:
+        names = ", ".join(f"{t.key} ({_(t.name)})" for t in transitions)
+        click.echo(_("Possible transitions: {names}").format(names=names))
+    else:
+        click.echo(_("No transitions are open to you."))
+
+
+@issue_group.command("update", cls=Command, help=N_("Change fields of an issue."))
+@click.argument("ref", metavar="ISSUE")
+@option("--title", help=N_("New title."))
+@option("--description", "-d", help=N_("New description."))
+@option("--priority", type=click.Choice([p.value for p in Priority]), help=N_("New priority."))
+@option("--category", help=N_("New category."))
+@option("--tag", "tags", multiple=True, help=N_("Replace the tags; repeat for several."))
+@option("--field", "fields", multiple=True, metavar="NAME=VALUE", help=N_("Set a custom field; repeat for several."))
+@option("--assignee", help=N_("Assign to this user; an empty value unassigns."))
+@option("--version", "expected_version", type=int, help=N_("Version you read; the change is refused if the issue changed since (default: the current version)."))
+@option("--json", "as_json", is_flag=True, help=N_("Print the issue as JSON."))
+@pass_state
+def issue_update(state: CliState, ref: str, title: str | None, description: str | None, priority: str | None, category: str | None, tags: tuple[str, ...], fields: tuple[str, ...], assignee: str | None, expected_version: int | None, as_json: bool) -> None:
+    app, ctx = state.app(), state.context()
+    issue = load_issue(state, ref)
+    version = issue.version if expected_version is None else expected_version
+
+    changes: dict[str, Any] = {}
+    for name, value in (("title", title), ("description", description), ("priority", priority), ("category", category)):
+        if value is not None:
+            changes[name] = value
+    if tags:
+        changes["tags"] = list(tags)
+    if fields:
+        custom = dict(issue.custom_fields)
+        custom.update(parse_field_options(fields))
+        changes["custom_fields"] = custom
+    if not changes and assignee is None:
+        raise CliError(_("Nothing to change; pass at least one option such as --title or --assignee."), 2)
+
+    if changes:
+        issue = app.issues.update(ctx, issue.id, version, **changes)
+        version = issue.version
+    if assignee is not None:
+        issue = app.issues.assign(ctx, issue.id, version, assignee or None)
+
+    if as_json:
+        echo_json(issue)
+        return
+    click.echo(_("Issue {key} updated (version {version}).").format(key=issue.key, version=issue.version))
+
+
+@issue_group.command("transition", cls=Command, help=N_("Move an issue along its workflow, e.g. resolve or close."))
+@click.argument("ref", metavar="ISSUE")
+@click.argument("transition")
+@option("--field", "fields", multiple=True, metavar="NAME=VALUE", help=N_("Field the transition needs, e.g. resolution=...; repeat for several."))
+@option("--comment", help=N_("Public reply added with the transition."))
+@option("--version", "expected_version", type=int, help=N_("Version you read; the change is refused if the issue changed since (default: the current version)."))
+@option("--json", "as_json", is_flag=True, help=N_("Print the issue as JSON."))
+@pass_state
+def issue_transition(state: CliState, ref: str, transition: str, fields: tuple[str, ...], comment: str | None, expected_version: int | None, as_json: bool) -> None:
+    app, ctx = state.app(), state.context()
+    issue = load_issue(state, ref)
+    version = issue.version if expected_version is None else expected_version
+    issue = app.issues.transition(ctx, issue.id, version, transition, fields=parse_field_options(fields) or None, comment=comment)
+    if as_json:
+        echo_json(issue)
+        return
+    click.echo(_("Issue {key} is now {status}.").format(key=issue.key, status=status_label(workflows_by_queue(state), issue)))
+
+
+@issue_group.command("comment", cls=Command, help=N_("Add a public reply or an internal note."))
+@click.argument("ref", metavar="ISSUE")
+@click.argument("body")
+@option("--internal", is_flag=True, help=N_("Internal note, visible to staff only."))
+@pass_state
+def issue_comment(state: CliState, ref: str, body: str, internal: bool) -> None:
+    app, ctx = state.app(), state.context()
+    issue = load_issue(state, ref)
+    visibility = CommentVisibility.INTERNAL if internal else CommentVisibility.PUBLIC
+    app.issues.comment(ctx, issue.id, body, visibility=visibility, source="cli")
+    if internal:
+        click.echo(_("Internal note added to {key}.").format(key=issue.key))
+    else:
+        click.echo(_("Public reply added to {key}.").format(key=issue.key))
+
+
+def _format_value(value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value) or "-"
+    return str(getattr(value, "value", value))

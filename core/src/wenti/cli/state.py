@@ -1,0 +1,100 @@
+"""What every command shares: the global options, the app built on first use, the acting user."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from wenti.i18n import normalize_locale, set_locale
+
+if TYPE_CHECKING:
+    from wenti.app import App, Context
+    from wenti.config import Config
+    from wenti.plugins import PluginHost
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TENANT = "default"
+DEFAULT_USER = "admin"
+ENV_TENANT = "WENTI_TENANT"
+ENV_USER = "WENTI_USER"
+ENV_LANG = "WENTI_LANG"
+
+
+class CliState:
+    """The global options and the objects built from them, each built once per run.
+
+    Loading the configuration and the plugins is deferred until a command needs
+    them, so `wenti init` and `wenti --help` work without an instance.
+    """
+
+    def __init__(self, config_path: str | None, tenant: str | None, username: str | None, lang: str | None) -> None:
+        self.config_path = config_path
+        self.tenant = tenant or os.environ.get(ENV_TENANT) or DEFAULT_TENANT
+        self.username = username or os.environ.get(ENV_USER) or DEFAULT_USER
+        self.lang = lang or os.environ.get(ENV_LANG)
+        self._config: Config | None = None
+        self._host: PluginHost | None = None
+        self._app: App | None = None
+        self._context: Context | None = None
+        if self.lang:
+            set_locale(self.lang)
+
+    def config(self) -> Config:
+        if self._config is None:
+            from wenti.config import load_config
+
+            self._config = load_config(self.config_path)
+            if not self.lang:
+                set_locale(self._config.instance.locale)
+        return self._config
+
+    def plugin_host(self) -> PluginHost:
+        if self._host is None:
+            from wenti.plugins import load_plugins
+
+            config = self.config()
+            self._host = load_plugins(config)
+            config.validate_plugin_tables(self._host)
+        return self._host
+
+    def app(self) -> App:
+        if self._app is None:
+            from wenti.app import App
+
+            self._app = App.create(config=self.config(), plugin_host=self.plugin_host())
+        return self._app
+
+    def context(self) -> Context:
+        """The acting user in the chosen tenant; also switches to the user's language."""
+        if self._context is None:
+            locale = normalize_locale(self.lang) if self.lang else None
+            self._context = self.app().context(self.tenant, self.username, locale)
+            set_locale(self._context.locale)
+        return self._context
+
+    def adopt(self, app: App) -> None:
+        """Use an app built elsewhere (tests, `wenti init`), and close it at the end of the run."""
+        self._app = app
+        self._config = app.config
+        self._host = app.plugins
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+            self._app = None
+
+
+def get_state() -> CliState:
+    return click.get_current_context().find_object(CliState)
+
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+def resolve_path(value: str | None) -> Path | None:
+    return Path(value).expanduser() if value else None

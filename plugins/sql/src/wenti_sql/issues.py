@@ -75,6 +75,8 @@ class SqlIssueRepository(Repository):
         if not issues:
             return []
         rows = [self._values(issue) for issue in issues]
+        for row in rows:
+            del row["id"]
         statement = insert(_issues).returning(_issues.c.id, sort_by_parameter_order=True)
         with self.translate_integrity("issue", _external_ids(issues)):
             ids = [row[0] for row in self.connection.execute(statement, rows)]

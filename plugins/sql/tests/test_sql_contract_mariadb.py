@@ -1,0 +1,21 @@
+"""The store contract against MariaDB (one fresh database per session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wenti.testing.contract import StoreContract
+from wenti_sql import open_store
+
+pytestmark = pytest.mark.mariadb
+
+
+class TestMariadbStoreContract(StoreContract):
+    @pytest.fixture(autouse=True)
+    def _database(self, mariadb_url: str) -> None:
+        self.url = mariadb_url
+
+    def make_store(self, tmp_path: Path):
+        return open_store(self.url)

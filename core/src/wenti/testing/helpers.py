@@ -47,6 +47,7 @@ def build_app(
     clock: Clock | None = None,
     plugins: Iterable[Any] = (),
     installed_plugins: bool = True,
+    enabled_plugins: Iterable[str] | None = None,
     tenant: str | None = "default",
     users: Iterable[tuple[str, str, Role]] = TEST_USERS,
 ) -> App:
@@ -56,7 +57,8 @@ def build_app(
     `config` or the defaults for `data_dir` apply. `plugins` are registered (as
     objects, modules or `(plugin, name)` pairs) before `startup` hooks run.
     `installed_plugins=False` loads no entry-point plugins, which leaves no storage
-    backend unless one of `plugins` provides it. With `tenant`, the tenant, its
+    backend unless one of `plugins` provides it; `enabled_plugins=["sql"]` loads
+    only the named ones, for tests that must not see other plugins' hooks. With `tenant`, the tenant, its
     default workflow and queue, and `users` are created.
     """
     from wenti.app import App
@@ -70,6 +72,8 @@ def build_app(
     elif config is None:
         config = Config.default(data_path)
 
+    if enabled_plugins is not None:
+        config.plugins.enabled = list(enabled_plugins)
     host = load_plugins(config, strict=True, distributions=None if installed_plugins else [])
     for index, plugin in enumerate(plugins):
         obj, name = plugin if isinstance(plugin, tuple) else (plugin, f"test_plugin_{index}")

@@ -25,6 +25,7 @@ from wenti.records import (
     Notifier,
     PluginConfig,
     ReportGenerator,
+    ScheduledJob,
     SearchBackend,
     SlaPolicyType,
     SqlSchema,
@@ -65,6 +66,7 @@ REGISTRATIONS = [
     ("register_search_backends", "search_backends", lambda n: SearchBackend(n, _factory)),
     ("register_job_runners", "job_runners", lambda n: JobRunner(n, _factory)),
     ("register_commands", "commands", lambda n: CliCommand(n, _factory)),
+    ("register_jobs", "jobs", lambda n: ScheduledJob(n, _factory)),
 ]
 
 
@@ -149,6 +151,10 @@ def test_register_job_runners_collects_and_stamps(wenti_pm, register_plugin):
 
 def test_register_commands_collects_and_stamps(wenti_pm, register_plugin):
     _check_registration(wenti_pm, register_plugin, *REGISTRATIONS[13])
+
+
+def test_register_jobs_collects_and_stamps(wenti_pm, register_plugin):
+    _check_registration(wenti_pm, register_plugin, *REGISTRATIONS[14])
 
 
 def test_registration_hooks_resolve_record_types(wenti_pm):

@@ -149,6 +149,9 @@ class Hooks:
     def jobs(self) -> list[ScheduledJob]:
         return self._records("register_jobs", ScheduledJob)
 
+    def jobs(self) -> list[ScheduledJob]:
+        return self._records("register_jobs", ScheduledJob)
+
     def commands(self) -> list[CliCommand]:
         return self._records("register_commands", CliCommand)
 

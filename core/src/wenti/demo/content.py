@@ -7,8 +7,8 @@ was written for wenti's demo; it describes no real company or person.
 from __future__ import annotations
 
 SLOTS: dict[str, tuple[str, ...]] = {
-    "building": ("1 号楼", "2 号楼", "3 号楼", "研发楼", "仓库", "行政楼"),
-    "floor": ("1 层", "2 层", "3 层", "5 层", "8 层", "地下一层"),
+    "building": ("1 号楼", "2 号楼", "3 号楼", "研发楼", "行政楼"),
+    "floor": ("一楼", "二楼", "三楼", "五楼", "地下一层"),
     "system": ("ERP", "OA 办公系统", "CRM", "财务系统", "WMS 仓储系统", "报销系统", "企业微信"),
     "device": ("笔记本电脑", "台式机", "显示器", "扫码枪", "会议室投影仪", "IP 电话"),
     "printer": ("惠普 M479", "兄弟 L8900", "佳能 iR2630", "理光 MP2014"),

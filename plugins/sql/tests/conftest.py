@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -38,29 +38,59 @@ def _admin_engine(url: str, kind: str):
     return engine
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    admin = _admin_engine(POSTGRES_ADMIN_URL, "postgresql")
-    name = f"wenti_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
-    try:
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+class _Databases:
+    """Creates databases on the servers on demand and drops them all at the end."""
+
+    def __init__(self) -> None:
+        self._admins: dict[str, Engine] = {}
+        self._created: list[tuple[str, str]] = []
+
+    def create(self, kind: str) -> str:
+        admin_url = POSTGRES_ADMIN_URL if kind == "postgresql" else MARIADB_ADMIN_URL
+        if kind not in self._admins:
+            self._admins[kind] = _admin_engine(admin_url, kind)
+        name = f"wenti_test_{uuid.uuid4().hex[:10]}"
+        if kind == "postgresql":
+            statement = f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"
+        else:
+            statement = f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+        with self._admins[kind].connect() as connection:
+            connection.execute(text(statement))
+        self._created.append((kind, name))
+        return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        for kind, name in self._created:
+            if kind == "postgresql":
+                statement = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+            else:
+                statement = f"DROP DATABASE IF EXISTS `{name}`"
+            with self._admins[kind].connect() as connection:
+                connection.execute(text(statement))
+        for engine in self._admins.values():
+            engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def mariadb_url() -> Iterator[str]:
-    admin = _admin_engine(MARIADB_ADMIN_URL, "mariadb")
-    name = f"wenti_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+def _databases() -> Iterator[_Databases]:
+    databases = _Databases()
     try:
-        yield make_url(MARIADB_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield databases
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+        databases.drop_all()
+
+
+@pytest.fixture
+def fresh_database(_databases: _Databases) -> Callable[[str], str]:
+    """Return a function that creates an empty database (`postgresql` or `mariadb`) and returns its URL."""
+    return _databases.create
+
+
+@pytest.fixture(scope="session")
+def postgres_url(_databases: _Databases) -> str:
+    return _databases.create("postgresql")
+
+
+@pytest.fixture(scope="session")
+def mariadb_url(_databases: _Databases) -> str:
+    return _databases.create("mariadb")

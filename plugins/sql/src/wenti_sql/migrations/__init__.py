@@ -20,6 +20,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData
 
 from wenti.records import SqlSchema
@@ -73,6 +74,20 @@ def downgrade(engine: Engine, schemas: Sequence[SqlSchema], target: str) -> None
         command.downgrade(config, target)
         connection.commit()
     log.info("schema downgraded to %s", target)
+
+
+def applied_revisions(engine: Engine, schemas: Sequence[SqlSchema] = ()) -> set[str]:
+    """Every revision the database is at or past, across all branches.
+
+    The version table holds only the heads; a head that `depends_on` a core
+    revision implies it, so this walks down from the heads.
+    """
+    script = ScriptDirectory.from_config(alembic_config(schemas))
+    with engine.connect() as connection:
+        heads = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_heads()
+    if not heads:
+        return set()
+    return {revision.revision for revision in script.iterate_revisions(heads, "base")}
 
 
 def schema_differences(engine: Engine, schemas: Sequence[SqlSchema] = ()) -> list[object]:

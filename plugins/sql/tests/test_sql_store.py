@@ -1,0 +1,210 @@
+"""SQLite settings, configuration errors, query limits and the plugin's hooks."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from wenti.config import Config
+from wenti.domain import Issue, Tenant
+from wenti.errors import ConfigError
+from wenti.hookspecs import hookimpl
+from wenti.records import SqlSchema
+from wenti.store import IssueQuery
+from wenti.testing.helpers import build_app
+from wenti_sql import SCHEMES, open_store, register_storage_backends
+from wenti_sql.errors import UnsupportedQuery
+
+NOW = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)
+SAMPLE_MIGRATIONS = Path(__file__).parent / "sample_migrations"
+
+
+def _pragma(store, name: str):
+    with store.engine.connect() as connection:
+        return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("NORMAL", 1), ("FULL", 2), ("full", 2)])
+def test_sqlite_pragmas_follow_config(tmp_path: Path, setting: str, expected: int) -> None:
+    config = Config.default(tmp_path)
+    config.storage.sqlite_synchronous = setting
+    store = open_store(f"sqlite:///{tmp_path / 'p.db'}", config)
+    try:
+        assert _pragma(store, "journal_mode") == "wal"
+        assert _pragma(store, "synchronous") == expected
+        assert _pragma(store, "foreign_keys") == 1
+        assert _pragma(store, "busy_timeout") == 30_000
+    finally:
+        store.close()
+
+
+def test_sqlite_synchronous_invalid_rejected(tmp_path: Path) -> None:
+    config = Config.default(tmp_path)
+    config.storage.sqlite_synchronous = "OFF"
+    with pytest.raises(ConfigError) as caught:
+        open_store(f"sqlite:///{tmp_path / 'p.db'}", config)
+    message = str(caught.value)
+    assert "sqlite_synchronous" in message
+    assert "'OFF'" in message
+    assert "FULL" in message
+
+
+@pytest.mark.parametrize("url", ["oracle://scott@db/orcl", "not a url", "postgresql+asyncpg://u@h/db"])
+def test_unknown_url_rejected(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        open_store(url, Config.default(tmp_path))
+    assert "[storage] url" in str(caught.value)
+    assert url in str(caught.value)
+
+
+def test_relative_sqlite_path_lands_in_data_dir(tmp_path: Path) -> None:
+    config = Config.default(tmp_path)
+    store = open_store("sqlite:///db/wenti.db", config)
+    try:
+        store.upgrade()
+    finally:
+        store.close()
+    assert (tmp_path / "db" / "wenti.db").is_file()
+
+
+def test_empty_url_means_wenti_db_in_data_dir(tmp_path: Path) -> None:
+    config = Config.default(tmp_path)
+    store = open_store("", config)
+    try:
+        assert store.engine.url.database == str((tmp_path / "wenti.db").resolve())
+    finally:
+        store.close()
+
+
+def test_driver_chosen_for_bare_schemes(tmp_path: Path) -> None:
+    postgres = open_store("postgresql://postgres@127.0.0.1:5432/test")
+    mariadb = open_store("mariadb://root@127.0.0.1:3306/test")
+    try:
+        assert postgres.engine.url.drivername == "postgresql+psycopg"
+        assert mariadb.engine.url.drivername == "mariadb+pymysql"
+        assert mariadb.engine.url.query["charset"] == "utf8mb4"
+    finally:
+        postgres.close()
+        mariadb.close()
+
+
+def test_in_memory_sqlite_shares_one_database() -> None:
+    store = open_store("sqlite://")
+    try:
+        store.upgrade()
+        with store.unit_of_work("acme") as uow:
+            uow.tenants.add(Tenant(id="acme", name="Acme"))
+            uow.commit()
+        with store.unit_of_work("acme") as uow:
+            assert uow.tenants.get("acme").name == "Acme"
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path):
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    store.upgrade()
+    with store.unit_of_work("acme") as uow:
+        uow.tenants.add(Tenant(id="acme", name="Acme"))
+        uow.commit()
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        (IssueQuery(status_category=("open",)), "status_category"),
+        (IssueQuery(extra={"custom.device": "HP"}), "custom.device"),
+        (IssueQuery(limit=0), "limit 0"),
+        (IssueQuery(limit=1001), "limit 1001"),
+        (IssueQuery(sort=("-secret",)), "'-secret'"),
+        (IssueQuery(sort=("--title",)), "'--title'"),
+        (IssueQuery(priority=("urgent",)), "'urgent'"),
+    ],
+)
+def test_unsupported_query_named_in_error(sqlite_store, query: IssueQuery, fragment: str) -> None:
+    with sqlite_store.unit_of_work("acme") as uow, pytest.raises(UnsupportedQuery) as caught:
+        uow.issues.list(query)
+    assert fragment in str(caught.value)
+
+
+def test_count_by_unknown_field_rejected(sqlite_store) -> None:
+    with sqlite_store.unit_of_work("acme") as uow, pytest.raises(UnsupportedQuery, match="'title'"):
+        uow.issues.count_by(["title"], IssueQuery())
+
+
+def test_json_stores_chinese_unescaped(sqlite_store) -> None:
+    with sqlite_store.unit_of_work("acme") as uow:
+        uow.issues.add(Issue(tenant_id="acme", queue="it", title="t", reporter="a", status="new", tags=["打印机"], created_at=NOW))
+        uow.commit()
+        raw = uow.sql_connection().execute(text("SELECT tags FROM wenti_issues")).scalar_one()
+    assert raw == '["打印机"]'
+
+
+def test_readonly_unit_of_work_reads_beside_a_writer(sqlite_store) -> None:
+    writer_started = threading.Event()
+    reader_done = threading.Event()
+
+    def writer() -> None:
+        with sqlite_store.unit_of_work("acme") as uow:
+            uow.issues.add(Issue(tenant_id="acme", queue="it", title="w", reporter="a", status="new", created_at=NOW))
+            writer_started.set()
+            reader_done.wait(timeout=10)
+            uow.commit()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert writer_started.wait(timeout=10)
+    with sqlite_store.unit_of_work("acme", readonly=True) as uow:
+        # The writer holds the write lock and has not committed, so nothing is visible yet.
+        assert uow.issues.count(IssueQuery()) == 0
+    reader_done.set()
+    thread.join(timeout=10)
+
+    with sqlite_store.unit_of_work("acme") as uow:
+        assert uow.issues.count(IssueQuery()) == 1
+
+
+def test_backend_record_lists_schemes() -> None:
+    [backend] = register_storage_backends()
+    assert backend.name == "sql"
+    assert backend.schemes == SCHEMES
+    assert "postgresql+psycopg" in backend.schemes
+    assert "mariadb+pymysql" in backend.schemes
+
+
+class _NotesPlugin:
+    @hookimpl
+    def register_sql_schemas(self):
+        from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+
+        metadata = MetaData()
+        Table(
+            "sample_notes",
+            metadata,
+            Column("id", Integer(), primary_key=True, autoincrement=True),
+            Column("tenant_id", String(64), nullable=False),
+            Column("issue_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+            Column("body", Text(), nullable=False),
+            Index("ix_sample_notes_tenant_id_issue_id", "tenant_id", "issue_id"),
+        )
+        return [SqlSchema(name="sample", metadata=metadata, migrations=str(SAMPLE_MIGRATIONS), branch="sample")]
+
+
+def test_app_migrates_plugin_tables_at_startup(tmp_path: Path) -> None:
+    app = build_app(tmp_path / "instance", enabled_plugins=["sql"], plugins=[(_NotesPlugin(), "notes")])
+    try:
+        tables = set(inspect(app.store.engine).get_table_names())
+        assert "sample_notes" in tables
+        assert "wenti_issues" in tables
+        ctx = app.context("default", "agent")
+        issue = app.issues.create(ctx, title="打印机卡纸")
+        assert app.issues.get(ctx, issue.id).title == "打印机卡纸"
+    finally:
+        app.close()

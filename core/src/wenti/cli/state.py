@@ -41,6 +41,7 @@ class CliState:
         self._host: PluginHost | None = None
         self._app: App | None = None
         self._context: Context | None = None
+        self._owns_app = True
         if self.lang:
             set_locale(self.lang)
 
@@ -77,16 +78,17 @@ class CliState:
             set_locale(self._context.locale)
         return self._context
 
-    def adopt(self, app: App) -> None:
-        """Use an app built elsewhere (tests, `wenti init`), and close it at the end of the run."""
+    def adopt(self, app: App, owned: bool = True) -> None:
+        """Use an app built elsewhere (`wenti init`, tests); close it at the end only if `owned`."""
         self._app = app
         self._config = app.config
         self._host = app.plugins
+        self._owns_app = owned
 
     def close(self) -> None:
-        if self._app is not None:
+        if self._app is not None and self._owns_app:
             self._app.close()
-            self._app = None
+        self._app = None
 
 
 def get_state() -> CliState:

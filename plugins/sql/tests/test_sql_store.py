@@ -208,3 +208,31 @@ def test_app_migrates_plugin_tables_at_startup(tmp_path: Path) -> None:
         assert app.issues.get(ctx, issue.id).title == "打印机卡纸"
     finally:
         app.close()
+
+
+def test_errors_translated_into_chinese() -> None:
+    from wenti.i18n import core, use_locale
+    from wenti_sql.errors import DuplicateKey
+
+    error = DuplicateKey(what="queue", value="it", tenant="acme")
+    with use_locale("zh_CN"):
+        chinese = error.translated(core.gettext)
+    with use_locale("en"):
+        english = error.translated(core.gettext)
+    assert chinese == "租户 acme 中已存在队列 it。"
+    assert english == "queue it already exists in tenant acme."
+
+
+def test_chinese_catalog_translates_every_message() -> None:
+    from babel.messages.pofile import read_po
+
+    import wenti_sql.errors as errors
+
+    locale_dir = Path(errors.__file__).parent / "locale"
+    with (locale_dir / "zh_CN" / "LC_MESSAGES" / "wenti_sql.po").open("rb") as handle:
+        catalog = read_po(handle, locale="zh_CN")
+    message_ids = [cls.message_id for cls in (errors.DuplicateKey, errors.RowNotFound, errors.UnsupportedQuery, errors.WrongTenant)]
+    for message_id in [*message_ids, *errors.ROW_KINDS]:
+        message = catalog.get(message_id)
+        assert message is not None, message_id
+        assert message.string, message_id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from wenti.cli.base import Command, option
@@ -20,7 +22,7 @@ def demo(state: CliState, seed: int, count: int) -> None:
 
     app = state.app()
     tenant_id = state.tenant
-    with click.progressbar(length=count, label=_("Generating demo issues"), file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=count, label=_("Generating demo issues"), file=sys.stderr) as bar:
         report = load_demo(app, tenant_id, seed=seed, count=count, on_progress=bar.update)
 
     click.echo(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sys
+
 import click
 
 from wenti.cli.base import Command, option, translate_error
@@ -29,7 +31,7 @@ def import_command(state: CliState, file: Path, mapping_path: Path, queue: str |
     app, ctx = state.app(), state.context()
 
     table = read_table(file, mapping.source)
-    with click.progressbar(length=len(table.rows), label=_("Importing"), file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=len(table.rows), label=_("Importing"), file=sys.stderr) as bar:
         report = run_import(
             app, ctx, file, mapping, queue=queue, dry_run=dry_run, batch_size=batch_size, on_progress=bar.update, table=table
         )

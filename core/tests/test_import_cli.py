@@ -1,0 +1,256 @@
+"""`wenti import`: encodings, formats, value maps, rejected rows, idempotency and mapping errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from wenti.cli.testing import invoke_cli
+from wenti.store import IssueQuery
+
+SQL_ONLY = '[plugins]\nenabled = ["sql"]\n'
+
+MAPPING = """
+queue = "general"
+
+[source]
+timezone = "Asia/Shanghai"
+external_id = "编号"
+name = "sheet"
+
+[fields]
+title = "标题"
+description = "描述"
+priority = "优先级"
+created_at = "创建时间"
+resolved_at = "解决时间"
+status = "状态"
+custom.unit = "单位"
+
+[values.priority]
+map = { "紧急" = "critical", "高" = "high", "中" = "normal", "低" = "low" }
+default = "normal"
+
+[values.status]
+map = { "新建" = "new", "已解决" = "resolved" }
+default = "new"
+"""
+
+HEADER = ["编号", "标题", "描述", "优先级", "创建时间", "解决时间", "状态", "单位"]
+ROWS = [
+    ["A-1", "数据库表空间满", "告警：表空间使用率 99%\n需要扩容", "紧急", "2016-06-06 15:10:00", "2016-06-06 18:10:00", "已解决", "辽宁"],
+    ["A-2", "打印机卡纸", "3 号楼", "低", "2016-06-07 09:00:00", "", "新建", "国网信通"],
+    ["A-3", "优先级不认识", "", "P0", "2016-06-07 10:00:00", "", "新建", ""],
+    ["A-4", "时间写错了", "", "中", "六月七日", "", "新建", ""],
+    ["A-5", "", "没有标题", "中", "2016-06-07 11:00:00", "", "新建", ""],
+]
+
+
+@pytest.fixture
+def cli_app(make_wenti_app):
+    return make_wenti_app(config_toml=SQL_ONLY)
+
+
+@pytest.fixture
+def mapping_file(tmp_path):
+    path = tmp_path / "mapping.toml"
+    path.write_text(MAPPING, encoding="utf-8")
+    return path
+
+
+def _write_csv(path: Path, rows, encoding: str) -> Path:
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    return path
+
+
+def _issues(app):
+    return app.issues.list(app.context("default", "admin"), IssueQuery(sort=("id",), limit=100)).items
+
+
+def test_import_keeps_good_rows_and_rejects_bad_ones(cli_app, tmp_path, mapping_file):
+    source = _write_csv(tmp_path / "issues.csv", ROWS, "utf-8")
+    rejects = tmp_path / "rejects.csv"
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), "--rejects", str(rejects), user="agent")
+
+    assert result.exit_code == 1, result.output
+    assert "Read 5 rows: 2 imported, 0 skipped as already imported, 3 rejected." in result.stdout
+    assert "Rejected row 4: row 4: unknown priority 'P0'" in result.stderr
+    assert "Rejected row 5: row 5: created_at '六月七日' is not a time" in result.stderr
+    assert "Rejected row 6: row 6: the title is empty" in result.stderr
+    issues = _issues(cli_app)
+    assert [issue.external_id for issue in issues] == ["A-1", "A-2"]
+    first = issues[0]
+    assert first.description == "告警：表空间使用率 99%\n需要扩容"
+    assert first.priority.value == "critical"
+    assert first.status == "resolved"
+    assert first.custom_fields == {"unit": "辽宁"}
+    assert first.created_at == datetime(2016, 6, 6, 7, 10, tzinfo=timezone.utc)
+    assert first.resolved_at == datetime(2016, 6, 6, 10, 10, tzinfo=timezone.utc)
+    with open(rejects, encoding="utf-8-sig", newline="") as handle:
+        rejected = list(csv.DictReader(handle))
+    assert [row["row"] for row in rejected] == ["4", "5", "6"]
+    assert [row["编号"] for row in rejected] == ["A-3", "A-4", "A-5"]
+    assert "P0" in rejected[0]["reason"]
+
+
+def test_second_import_adds_nothing(cli_app, tmp_path, mapping_file):
+    source = _write_csv(tmp_path / "issues.csv", ROWS[:2], "utf-8")
+
+    first = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), user="agent")
+    second = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), user="agent")
+
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    assert "2 imported, 0 skipped" in first.stdout
+    assert "0 imported, 2 skipped" in second.stdout
+    assert len(_issues(cli_app)) == 2
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_import_reads_utf8_bom_and_gb18030(cli_app, tmp_path, mapping_file, encoding):
+    # 𠀀 (U+20000) needs GB18030's four-byte form; GBK has no code for it.
+    rows = [["G-1", "数据库死锁𠀀", "表空间满，内存溢出", "高", "2017-01-02 08:00:00", "", "新建", "河南"]]
+    source = _write_csv(tmp_path / f"issues-{encoding}.csv", rows, encoding)
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), user="agent")
+
+    assert result.exit_code == 0, result.output
+    [issue] = _issues(cli_app)
+    assert issue.title == "数据库死锁𠀀"
+    assert issue.description == "表空间满，内存溢出"
+    assert issue.external_id == "G-1"
+
+
+def test_file_in_unexpected_encoding_is_refused(cli_app, tmp_path, mapping_file):
+    source = _write_csv(tmp_path / "issues-utf16.csv", ROWS[:2], "utf-16")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), user="agent", lang="zh_CN")
+
+    assert result.exit_code == 1
+    assert "issues-utf16.csv" in result.stderr
+    assert "既不是 UTF-8（偏移 0 处字节无效）" in result.stderr
+    assert 'encoding = "..."' in result.stderr
+    assert _issues(cli_app) == []
+
+
+def test_stated_encoding_that_does_not_fit_names_the_offset(cli_app, tmp_path):
+    mapping = tmp_path / "latin.toml"
+    mapping.write_text(MAPPING.replace("[source]", '[source]\nencoding = "ascii"'), encoding="utf-8")
+    source = _write_csv(tmp_path / "issues.csv", ROWS[:1], "utf-8")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping), user="agent")
+
+    assert result.exit_code == 1
+    assert "the byte at offset 0 is not valid ascii" in result.stderr
+    assert _issues(cli_app) == []
+
+
+def test_mapping_with_unknown_key_is_refused(cli_app, tmp_path):
+    mapping = tmp_path / "typo.toml"
+    mapping.write_text(MAPPING.replace('priority = "优先级"', 'priorty = "优先级"'), encoding="utf-8")
+    source = _write_csv(tmp_path / "issues.csv", ROWS[:2], "utf-8")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping), user="agent", lang="zh_CN")
+
+    assert result.exit_code == 1
+    assert "typo.toml：[fields] 中有未知的键 priorty" in result.stderr
+    assert "priority" in result.stderr
+    assert _issues(cli_app) == []
+
+
+def test_mapping_naming_missing_column_is_refused(cli_app, tmp_path):
+    mapping = tmp_path / "columns.toml"
+    mapping.write_text(MAPPING.replace('description = "描述"', 'description = "详细描述"'), encoding="utf-8")
+    source = _write_csv(tmp_path / "issues.csv", ROWS[:2], "utf-8")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping), user="agent")
+
+    assert result.exit_code == 1
+    assert "详细描述" in result.stderr
+    assert _issues(cli_app) == []
+
+
+def test_mapping_without_timezone_is_refused(cli_app, tmp_path):
+    mapping = tmp_path / "nozone.toml"
+    mapping.write_text(MAPPING.replace('timezone = "Asia/Shanghai"\n', ""), encoding="utf-8")
+    source = _write_csv(tmp_path / "issues.csv", ROWS[:1], "utf-8")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping), user="agent")
+
+    assert result.exit_code == 1
+    assert "timezone is missing" in result.stderr
+
+
+def test_dry_run_writes_nothing(cli_app, tmp_path, mapping_file):
+    source = _write_csv(tmp_path / "issues.csv", ROWS, "utf-8")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), "--dry-run", user="agent")
+
+    assert "Dry run, nothing was written." in result.stdout
+    assert "Read 5 rows: 2 imported, 0 skipped as already imported, 3 rejected." in result.stdout
+    assert _issues(cli_app) == []
+
+
+def test_import_xlsx(cli_app, tmp_path, mapping_file):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    sheet.append(["X-1", "电梯困人", "2 号电梯", "紧急", datetime(2017, 5, 1, 9, 30), None, "新建", "北京"])
+    sheet.append([2, "数字编号", "", "低", "2017-05-02 10:00:00", None, "新建", None])
+    source = tmp_path / "issues.xlsx"
+    workbook.save(source)
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), user="agent")
+
+    assert result.exit_code == 0, result.output
+    issues = _issues(cli_app)
+    assert [issue.external_id for issue in issues] == ["X-1", "2"]
+    assert issues[0].created_at == datetime(2017, 5, 1, 1, 30, tzinfo=timezone.utc)
+    assert issues[0].priority.value == "critical"
+
+
+def test_import_json_lines(cli_app, tmp_path, mapping_file):
+    records = [
+        {"编号": "J-1", "标题": "VPN 断线", "描述": "每半小时断一次\u2028第二段", "优先级": "高", "创建时间": "2017-03-01T08:00:00+08:00"},
+        {"编号": "J-2", "标题": "邮箱满了", "优先级": "不存在"},
+    ]
+    source = tmp_path / "issues.jsonl"
+    source.write_text("\n".join(json.dumps(record, ensure_ascii=False) for record in records) + "\n", encoding="utf-8")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), user="agent")
+
+    assert result.exit_code == 1
+    assert "Read 2 rows: 1 imported" in result.stdout
+    assert "Rejected row 2" in result.stderr
+    [issue] = _issues(cli_app)
+    assert issue.description == "每半小时断一次\u2028第二段"
+    assert issue.created_at == datetime(2017, 3, 1, 0, 0, tzinfo=timezone.utc)
+
+
+def test_queue_option_overrides_mapping(cli_app, tmp_path, mapping_file):
+    source = _write_csv(tmp_path / "issues.csv", ROWS[:1], "utf-8")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), "--queue", "nosuchqueue", user="agent")
+
+    assert result.exit_code == 1
+    assert "nosuchqueue" in result.stderr
+    assert _issues(cli_app) == []
+
+
+def test_reporter_may_not_import(cli_app, tmp_path, mapping_file):
+    source = _write_csv(tmp_path / "issues.csv", ROWS[:1], "utf-8")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), user="reporter")
+
+    assert result.exit_code == 4
+    assert _issues(cli_app) == []

@@ -1,0 +1,67 @@
+"""Helpers shared by the API handlers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+from litestar import Request, Response
+from litestar.di import Provide
+from litestar.serialization import encode_json
+
+from wenti_web.auth import Principal, provide_principal, wenti_app
+from wenti_web.problems import ApiProblem, handle_exception
+
+
+async def provide_raw_body(request: Request) -> bytes:
+    # Litestar caches the body, so reading it here does not stop `data` from parsing it.
+    return await request.body()
+
+
+API_DEPENDENCIES = {
+    "principal": Provide(provide_principal, sync_to_thread=True),
+    "raw_body": Provide(provide_raw_body),
+}
+
+
+def reject_unknown_fields(raw_body: bytes, model: type) -> set[str]:
+    """Raise 400 for keys the model does not declare; return the keys that were sent."""
+    try:
+        payload = json.loads(raw_body or b"{}")
+    except ValueError as error:
+        raise ApiProblem("malformed-request", "The request body is not valid JSON: {error}", error=str(error)) from None
+    if not isinstance(payload, dict):
+        raise ApiProblem("malformed-request", "The request body must be a JSON object.")
+    known = set(attrs.fields_dict(model))
+    unknown = sorted(set(payload) - known)
+    if unknown:
+        raise ApiProblem(
+            "unknown-field",
+            "Unknown field {fields}; accepted fields are: {known}.",
+            fields=", ".join(unknown),
+            known=", ".join(sorted(known)),
+        )
+    return set(payload)
+
+
+def encode(response: Response) -> bytes:
+    content = response.content
+    if isinstance(content, bytes):
+        return content
+    return encode_json(content)
+
+
+def problem_for(request: Request) -> Any:
+    def convert(error: Exception) -> Response:
+        return handle_exception(request, error)
+
+    return convert
+
+
+def app_of(request: Request) -> Any:
+    return wenti_app(request)
+
+
+def ctx_of(principal: Principal) -> Any:
+    return principal.ctx

@@ -1,0 +1,92 @@
+"""Jinja2 rendering of UI pages, with the caller's language and sanitised Markdown."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import nh3
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Request, Response
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from wenti.clock import to_local
+
+from wenti_web.translation import ngettext as _ngettext
+from wenti_web.translation import translate_any
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+# Raw HTML in Markdown is off; nh3 still cleans the output in case a renderer rule
+# ever lets markup through.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
+_ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li",
+    "h1", "h2", "h3", "h4", "h5", "h6", "a", "hr", "table", "thead", "tbody", "tr", "th", "td",
+}
+
+
+def markdown(text: str) -> Markup:
+    html = _markdown.render(text or "")
+    clean = nh3.clean(html, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}}, link_rel="noopener noreferrer nofollow")
+    return Markup(clean)
+
+
+def _make_environment(extra_loaders: list[Any] | None = None) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader([str(TEMPLATES)]),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["markdown"] = markdown
+    return environment
+
+
+environment = _make_environment()
+
+
+class Translator:
+    """`_` in templates: translate into one locale and fill `{name}` placeholders."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+
+    def __call__(self, message: str, **params: Any) -> str:
+        text = translate_any(message, self.locale)
+        return text.format(**params) if params else text
+
+    def plural(self, singular: str, plural: str, count: int, **params: Any) -> str:
+        text = _ngettext(singular, plural, count, self.locale)
+        return text.format(count=count, **params)
+
+
+def format_time(value: datetime | None, timezone: str, locale: str) -> str:
+    if value is None:
+        return ""
+    local = to_local(value, timezone)
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    principal = request.scope.get("state", {}).get("principal")
+    from wenti_web.problems import request_locale
+
+    locale = request_locale(request)
+    timezone = principal.ctx.timezone if principal else "Asia/Shanghai"
+    translator = Translator(locale)
+    base = {
+        "_": translator,
+        "ngettext": translator.plural,
+        "locale": locale,
+        "principal": principal,
+        "user": principal.ctx.user if principal else None,
+        "csrf_token": principal.csrf_token if principal else "",
+        "time": lambda value: format_time(value, timezone, locale),
+        "nav_entries": request.app.state.get("nav_entries", []),
+        "request_path": request.url.path,
+    }
+    base.update(context)
+    html = environment.get_template(template).render(**base)
+    return Response(html, status_code=status_code, media_type="text/html; charset=utf-8")

@@ -50,6 +50,7 @@ from common import (  # noqa: E402  (the folder is put on sys.path just above)
     insert_batched,
     insert_one_per_transaction,
     iso_utc,
+    load_average,
     load_workload,
     machine_facts,
     peak_rss_mib,
@@ -96,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             "sample": args.sample,
             "repeats": args.repeats,
             "batch_size": args.batch_size,
+            "plugins": args.plugins,
             "sqlite": "journal_mode=WAL, synchronous=NORMAL",
         },
         "targets": {
@@ -145,6 +147,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="timed repetitions of each list query after one warm-up call (default: 30)")
     parser.add_argument("--batch-size", default=None, type=positive_int,
                         help="rows per transaction of the Core batched insert (default: the batch size of wenti import)")
+    parser.add_argument("--plugins", default="sql", type=parse_plugins,
+                        help="plugins the wenti instances load, comma-separated (default: sql). Outbox rows are "
+                             "written only for plugins that implement issue_event, such as notify")
     parser.add_argument("--out", default=REPO_ROOT / "benchmarks" / "results" / "core.json", type=Path,
                         help="JSON file the results are written to (default: benchmarks/results/core.json)")
     parser.add_argument("--workdir", default=None, type=Path,
@@ -169,6 +174,13 @@ def parse_sizes(text: str) -> list[int]:
     if not sizes or any(size < 100 for size in sizes):
         raise argparse.ArgumentTypeError(f"invalid --sizes {text!r}: each size must be at least 100 issues")
     return sizes
+
+
+def parse_plugins(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if "sql" not in names:
+        raise argparse.ArgumentTypeError(f"invalid --plugins {text!r}: the list must include sql, the storage backend")
+    return names
 
 
 def positive_int(text: str) -> int:
@@ -198,7 +210,7 @@ def run_size(workload_module: Any, size: int, args: argparse.Namespace, folder: 
     show("Core insert, batched", result["core_batch"])
 
     instance = folder / "import"
-    setup_instance(instance, workload)
+    setup_instance(instance, workload, args.plugins)
     result["import"] = measure_import(instance, jsonl_path, mapping_path, size, args.batch_size, result["checks"])
     show("wenti import", result["import"])
 
@@ -207,7 +219,7 @@ def run_size(workload_module: Any, size: int, args: argparse.Namespace, folder: 
     show("Core insert, one per transaction", result["core_single"])
 
     create_instance = folder / "create"
-    setup_instance(create_instance, workload)
+    setup_instance(create_instance, workload, args.plugins)
     result["create"] = measure_create(create_instance, sample, result["checks"])
     show("app.issues.create", result["create"])
 
@@ -228,6 +240,7 @@ def run_size(workload_module: Any, size: int, args: argparse.Namespace, folder: 
         "import_vs_core_batch": round(result["import"]["per_second"] / result["core_batch"]["per_second"], 3),
     }
     result["database_mib"] = round(database_size(instance) / 2**20, 1)
+    result["load_average_at_end"] = load_average()
     return result
 
 
@@ -324,7 +337,7 @@ def measure_core_single(sample: list[dict[str, Any]], database: Path) -> dict[st
 # -- wenti instances -----------------------------------------------------------
 
 
-def config_text(folder: Path) -> str:
+def config_text(folder: Path, plugins: list[str]) -> str:
     database = folder / "wenti.db"
     return (
         "# A wenti instance for one benchmark step.\n"
@@ -335,7 +348,10 @@ def config_text(folder: Path) -> str:
         f"data_dir = {json.dumps(str(folder))}\n\n"
         "[storage]\n"
         f"url = {json.dumps('sqlite:///' + str(database))}\n"
-        'sqlite_synchronous = "NORMAL"\n'
+        'sqlite_synchronous = "NORMAL"\n\n'
+        "[plugins]\n"
+        f"enabled = {json.dumps(plugins)}\n"
+        "strict = true\n"
     )
 
 
@@ -353,12 +369,12 @@ def bench_workflow(workload: Any) -> Any:
     return Workflow(WORKFLOW, "Benchmark workflow", tuple(states), transitions, initial_state=workload.statuses[0])
 
 
-def setup_instance(folder: Path, workload: Any) -> None:
+def setup_instance(folder: Path, workload: Any, plugins: list[str]) -> None:
     """Create an instance: tenant, the benchmark workflow and queue, agents and reporters."""
     from wenti.domain import Role
 
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "wenti.toml").write_text(config_text(folder), encoding="utf-8")
+    (folder / "wenti.toml").write_text(config_text(folder, plugins), encoding="utf-8")
 
     from wenti.app import App
 

@@ -17,7 +17,8 @@ from wenti.importing.readers import SourceRow
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 # A sentence ends at Chinese or Western end punctuation, or at a line break.
 _SENTENCE_END = re.compile(r"[。！？!?；;]|\.(?=\s)|\n")
-_WHITESPACE = re.compile(r"\s+")
+# A title is one line: line breaks become spaces, other characters stay as written.
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 
 
 class RowRejected(WentiError):
@@ -74,7 +75,7 @@ class RowMapper:
         fields = self.mapping.fields
         result: dict[str, Any] = {"queue": self._queue(row), "source": self.mapping.source.name}
 
-        title = _WHITESPACE.sub(" ", self._text_field("title", row)).strip()
+        title = _LINE_BREAKS.sub(" ", self._text_field("title", row)).strip()
         if not title:
             column = fields["title"].column or fields["title"].template or ""
             raise RowRejected(N_("row {row}: the title is empty (from {column!r})."), row=row.number, column=column)

@@ -47,7 +47,9 @@ class Slow:
 
 
 @pytest.fixture
-def app(wenti_app):
+def app(make_wenti_app):
+    # Only the storage plugin: installed notifiers would add their own outbox messages.
+    wenti_app = make_wenti_app(enabled_plugins=["sql"])
     registered = []
 
     def register(obj, name):

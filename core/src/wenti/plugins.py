@@ -158,8 +158,7 @@ def load_plugins(
     for module in builtin_modules:
         _claim_names(host, module, module.__name__, owners)
 
-    source = importlib.metadata.distributions() if distributions is None else distributions
-    for entry_point, dist_name, version in _entry_points(source):
+    for entry_point, dist_name, version in _entry_points(distributions):
         status = _load_one(host, entry_point, dist_name, version, disabled, allowlist, owners, strict)
         host.statuses.append(status)
 
@@ -179,11 +178,22 @@ def load_plugins(
 
 
 def _entry_points(
-    distributions: Iterable[importlib.metadata.Distribution],
+    distributions: Iterable[importlib.metadata.Distribution] | None,
 ) -> list[tuple[importlib.metadata.EntryPoint, str, str]]:
+    """List the `wenti` entry points with their distribution's name and version, by name.
+
+    A distribution seen twice under the same normalized name is read once.
+    """
+    if distributions is None:
+        # Reading only entry_points.txt first avoids parsing the METADATA of every
+        # installed distribution; only distributions that declare plugins are read.
+        candidates = [ep.dist for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.dist is not None]
+    else:
+        candidates = list(distributions)
+
     seen: set[str] = set()
     found: list[tuple[importlib.metadata.EntryPoint, str, str]] = []
-    for dist in distributions:
+    for dist in candidates:
         dist_name = dist.metadata["Name"] or "unknown"
         normalized = re.sub(r"[-_.]+", "-", dist_name).lower()
         if normalized in seen:

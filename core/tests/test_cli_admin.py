@@ -1,0 +1,203 @@
+"""`wenti init`, `config`, `plugins`, `outbox`, plugin commands, and the real console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from wenti import hookimpl
+from wenti.cli import cli
+from wenti.cli.testing import invoke_cli
+from wenti.i18n import current_locale, set_locale
+from wenti.records import CliCommand
+from wenti.store import IssueQuery
+
+SQL_ONLY = '[plugins]\nenabled = ["sql"]\n'
+
+
+@pytest.fixture(autouse=True)
+def keep_locale():
+    previous = current_locale()
+    yield
+    set_locale(previous)
+
+
+@pytest.fixture
+def sql_only(monkeypatch):
+    monkeypatch.setenv("WENTI_LOAD_PLUGINS", "sql")
+    monkeypatch.delenv("WENTI_CONFIG", raising=False)
+
+
+def test_init_creates_instance_and_is_repeatable(tmp_path, sql_only):
+    instance = tmp_path / "instance"
+    runner = CliRunner()
+
+    first = runner.invoke(cli, ["--lang", "en", "init", "--dir", str(instance), "--admin", "boss"])
+    second = runner.invoke(cli, ["--lang", "en", "init", "--dir", str(instance), "--admin", "boss"])
+
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    config_text = (instance / "wenti.toml").read_text(encoding="utf-8")
+    assert config_text.startswith("# wenti instance configuration")
+    assert 'locale = "en"' in config_text
+    assert (instance / "wenti.db").is_file()
+    assert "Wrote the configuration" in first.stdout
+    assert "Using the existing configuration" in second.stdout
+
+    from wenti.app import App
+
+    app = App.create(instance / "wenti.toml")
+    try:
+        ctx = app.context("default", "boss")
+        assert ctx.user.role.value == "admin"
+        assert [queue.key for queue in app.admin.list_queues(ctx)] == ["general"]
+    finally:
+        app.close()
+
+
+def test_init_defaults_to_chinese(tmp_path, sql_only):
+    result = CliRunner().invoke(cli, ["init", "--dir", str(tmp_path / "zh")])
+
+    assert result.exit_code == 0, result.output
+    assert "租户 default 已就绪，管理员为 admin，队列为 general。" in result.stdout
+    assert 'locale = "zh_CN"' in (tmp_path / "zh" / "wenti.toml").read_text(encoding="utf-8")
+
+
+def test_console_script_end_to_end(tmp_path):
+    script = shutil.which("wenti", path=str(Path(sys.executable).parent))
+    assert script is not None, "the wenti console script is not installed next to the interpreter"
+    env = {**os.environ, "WENTI_LOAD_PLUGINS": "sql", "WENTI_LANG": "en"}
+    env.pop("WENTI_CONFIG", None)
+    config = str(tmp_path / "wenti.toml")
+
+    def wenti(*args):
+        return subprocess.run([script, "--config", config, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
+
+    init = subprocess.run([script, "init", "--dir", str(tmp_path)], capture_output=True, text=True, env=env, timeout=120, check=False)
+    created = wenti("issue", "create", "--title", "打印机卡纸", "--queue", "general", "--json")
+    listed = wenti("issue", "list", "--json")
+    missing = wenti("issue", "show", "999")
+
+    assert init.returncode == 0, init.stderr
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["title"] == "打印机卡纸"
+    assert [item["title"] for item in json.loads(listed.stdout)["issues"]] == ["打印机卡纸"]
+    assert missing.returncode == 3
+    assert missing.stderr.startswith("Error: Issue 999 does not exist.")
+
+
+def test_config_check_and_show_redact_secrets(tmp_path, sql_only):
+    config = tmp_path / "wenti.toml"
+    config.write_text(
+        '[plugins]\ndisabled = ["mailer"]\n\n[plugins.mailer]\nsmtp_password = "hunter2"\nhost = "127.0.0.1"\n',
+        encoding="utf-8",
+    )
+
+    check = CliRunner().invoke(cli, ["--lang", "en", "--config", str(config), "config", "check"])
+    show = CliRunner().invoke(cli, ["--lang", "en", "--config", str(config), "config", "show"])
+
+    assert check.exit_code == 0, check.output
+    assert f"Configuration {config} is valid." in check.stdout
+    assert show.exit_code == 0, show.output
+    assert "hunter2" not in show.stdout
+    assert 'smtp_password = "***"' in show.stdout
+    assert 'host = "127.0.0.1"' in show.stdout
+
+
+def test_config_check_names_invalid_key(tmp_path, sql_only):
+    config = tmp_path / "wenti.toml"
+    config.write_text('[instance]\nlocale = "fr"\n', encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["--lang", "en", "--config", str(config), "config", "check"])
+
+    assert result.exit_code == 6
+    assert "[instance] locale = 'fr' is invalid" in result.stderr
+
+
+def test_missing_config_file_is_a_config_error(tmp_path, sql_only):
+    result = CliRunner().invoke(cli, ["--lang", "en", "--config", str(tmp_path / "nope.toml"), "issue", "list"])
+
+    assert result.exit_code == 6
+    assert "nope.toml" in result.stderr
+    assert "wenti init" in result.stderr
+
+
+class GreetPlugin:
+    @hookimpl
+    def register_commands(self):
+        @click.command("greet")
+        @click.argument("name")
+        def greet(name):
+            click.echo(f"hello {name}")
+
+        return [CliCommand("greet", greet)]
+
+
+def test_plugin_commands_join_the_group(make_wenti_app):
+    app = make_wenti_app(config_toml=SQL_ONLY, plugins=[(GreetPlugin(), "greeter")])
+
+    result = invoke_cli(app, "greet", "世界")
+    listing = invoke_cli(app, "--help")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "hello 世界\n"
+    assert "greet" in listing.stdout
+
+
+def test_plugins_list_table_and_json(make_wenti_app):
+    app = make_wenti_app(config_toml=SQL_ONLY, plugins=[(GreetPlugin(), "greeter")])
+
+    table = invoke_cli(app, "plugins", "list")
+    as_json = invoke_cli(app, "plugins", "list", "--json")
+
+    assert table.exit_code == 0, table.output
+    assert table.stdout.splitlines()[0].split() == ["Name", "Distribution", "Version", "Status", "Hooks"]
+    records = {record["name"]: record for record in json.loads(as_json.stdout)}
+    assert records["sql"]["status"] == "active"
+    assert records["sql"]["distribution"] == "wenti-sql"
+    assert "register_commands" in records["greeter"]["hooks"]
+
+
+class FailingListener:
+    @hookimpl
+    def issue_event(self, event, app):
+        raise RuntimeError("listener down")
+
+
+def test_outbox_lists_and_retries_dead_letters(make_wenti_app):
+    config = SQL_ONLY + "\n[outbox]\nmax_attempts = 1\n"
+    app = make_wenti_app(config_toml=config, plugins=[(FailingListener(), "listener")])
+    app.issues.create(app.context("default", "agent"), title="触发事件")
+    app.outbox.dispatch_pending()
+
+    listed = invoke_cli(app, "outbox", "list", "--status", "dead", "--json")
+    dead = json.loads(listed.stdout)
+    retried = invoke_cli(app, "outbox", "retry", str(dead[0]["id"]))
+    table = invoke_cli(app, "outbox")
+    by_reporter = invoke_cli(app, "outbox", user="reporter")
+
+    assert listed.exit_code == 0, listed.output
+    assert [message["plugin"] for message in dead] == ["listener"]
+    assert "listener down" in dead[0]["last_error"]
+    assert retried.exit_code == 0, retried.output
+    assert "queued for delivery to listener" in retried.stdout
+    assert "pending" in table.stdout
+    assert by_reporter.exit_code == 4
+
+
+def test_unknown_user_is_reported(make_wenti_app):
+    app = make_wenti_app(config_toml=SQL_ONLY)
+
+    result = invoke_cli(app, "issue", "list", user="ghost")
+
+    assert result.exit_code == 3
+    assert "ghost" in result.stderr
+    assert app.issues.count(app.context("default", "admin"), IssueQuery()) == 0

@@ -236,3 +236,16 @@ def test_chinese_catalog_translates_every_message() -> None:
         message = catalog.get(message_id)
         assert message is not None, message_id
         assert message.string, message_id
+
+
+def test_add_many_without_returning_support(sqlite_store, monkeypatch) -> None:
+    # MySQL lacks INSERT ... RETURNING; the row-by-row path must give the same ids.
+    monkeypatch.setattr(sqlite_store.engine.dialect, "insert_executemany_returning_sort_by_parameter_order", False)
+    issues = [Issue(tenant_id="acme", queue="it", title=f"#{n}", reporter="a", status="new", created_at=NOW) for n in range(3)]
+    with sqlite_store.unit_of_work("acme") as uow:
+        stored = uow.issues.add_many(issues)
+        uow.commit()
+    with sqlite_store.unit_of_work("acme") as uow:
+        titles = [uow.issues.get(issue.id).title for issue in stored]
+    assert titles == ["#0", "#1", "#2"]
+    assert len({issue.id for issue in stored}) == 3

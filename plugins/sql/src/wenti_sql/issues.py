@@ -77,14 +77,23 @@ class SqlIssueRepository(Repository):
         rows = [self._values(issue) for issue in issues]
         for row in rows:
             del row["id"]
-        statement = insert(_issues).returning(_issues.c.id, sort_by_parameter_order=True)
         with self.translate_integrity("issue", _external_ids(issues)):
-            ids = [row[0] for row in self.connection.execute(statement, rows)]
+            ids = self._insert_returning_ids(rows)
 
         for issue, issue_id in zip(issues, ids):
             issue.id = issue_id
         self._write_tags(issues)
         return list(issues)
+
+    def _insert_returning_ids(self, rows: list[dict[str, Any]]) -> list[int]:
+        dialect = self.connection.dialect
+        if dialect.insert_executemany_returning_sort_by_parameter_order:
+            statement = insert(_issues).returning(_issues.c.id, sort_by_parameter_order=True)
+            return [row[0] for row in self.connection.execute(statement, rows)]
+        # MySQL has no INSERT ... RETURNING, so each row is inserted on its own to
+        # learn its id.
+        # NOTE: this path has not run against a MySQL server; the tests use MariaDB.
+        return [self.connection.execute(insert(_issues).values(**row)).inserted_primary_key[0] for row in rows]
 
     def update(self, issue: Issue, expected_version: int) -> None:
         """Write every field of `issue` if the stored version is still `expected_version`."""

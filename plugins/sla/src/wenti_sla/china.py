@@ -55,3 +55,19 @@ def china_calendar(
         covered_years=package_coverage(),
         source=f"chinesecalendar {package_version()}",
     )
+
+
+def china_source() -> dict[str, object]:
+    """The holiday source `china` for `register_calendars`."""
+    return {
+        "holidays": dict(chinese_calendar.constants.holidays),
+        "workdays": dict(chinese_calendar.constants.workdays),
+        "covered_years": package_coverage(),
+        "timezone": "Asia/Shanghai",
+        "source": f"chinesecalendar {package_version()}",
+    }
+
+
+def plain_source() -> dict[str, object]:
+    """The holiday source `plain`: working hours only, no holidays, never estimated."""
+    return {"holidays": {}, "workdays": {}, "covered_years": None, "timezone": "UTC", "source": "plain"}

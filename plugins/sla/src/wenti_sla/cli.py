@@ -1,0 +1,86 @@
+"""`wenti sla explain|recompute|check|days`: SLA clocks from the command line."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import click
+
+from wenti.cli.base import CliError, Command, Group, option
+from wenti.cli.state import CliState, pass_state
+from wenti.i18n import N_
+
+from wenti_sla.explain import DAY_LABELS, WEEKDAYS, explain_lines
+from wenti_sla.translation import _
+
+
+def _service(state: CliState):
+    from wenti_sla import service_for
+
+    return service_for(state.app())
+
+
+def parse_issue_ref(reference: str) -> int:
+    """Accept an issue id (`42`) or key (`IT-42`)."""
+    number = reference.rsplit("-", 1)[-1]
+    if not number.isdigit():
+        raise CliError(_("{value!r} is not an issue id or key; write it like 42 or IT-42.").format(value=reference))
+    return int(number)
+
+
+@click.group("sla", cls=Group, help=N_("Explain and recompute SLA clocks."))
+def sla_group() -> None:
+    pass
+
+
+@sla_group.command("explain", cls=Command, help=N_("Show how an issue's SLA due times were computed."))
+@click.argument("issue", metavar="ISSUE")
+@pass_state
+def sla_explain(state: CliState, issue: str) -> None:
+    ctx = state.context()
+    issue_id = parse_issue_ref(issue)
+    found = state.app().issues.get(ctx, issue_id)
+    clocks, calendar = _service(state).explain(ctx.tenant_id, issue_id)
+    for line in explain_lines(found.key, clocks, calendar):
+        click.echo(line)
+
+
+@sla_group.command("recompute", cls=Command, help=N_("Compute the SLA clocks of every issue that is not closed again."))
+@option("--from-history", is_flag=True, help=N_("Also extract every issue's timeline from its history first (slower)."))
+@option("--all-tenants", is_flag=True, help=N_("Recompute every tenant, not only the current one."))
+@pass_state
+def sla_recompute(state: CliState, from_history: bool = False, all_tenants: bool = False) -> None:
+    service = _service(state)
+    tenants = None if all_tenants else [state.context().tenant_id]
+    count = service.recompute(tenants, from_history=from_history)
+    click.echo(_("Recomputed the SLA clocks of {count} issues.").format(count=count))
+
+
+@sla_group.command("check", cls=Command, help=N_("Announce due SLA warnings and breaches now (the scheduler does this every minute)."))
+@pass_state
+def sla_check(state: CliState) -> None:
+    notices = _service(state).check_due()
+    for notice in notices:
+        kind = _("breach") if notice.kind == "breached" else _("warning")
+        click.echo(_("Issue {issue}: {kind} for {metric}").format(issue=notice.issue_id, kind=kind, metric=notice.metric))
+    if not notices:
+        click.echo(_("No SLA warning or breach is due."))
+
+
+@sla_group.command("days", cls=Command, help=N_("List holidays, make-up workdays and closed days of a calendar."))
+@click.argument("calendar_name", metavar="CALENDAR", default="china")
+@option("--year", type=click.IntRange(1900, 2200), help=N_("The year to list (default: this year)."))
+@pass_state
+def sla_days(state: CliState, calendar_name: str, year: int | None = None) -> None:
+    service = _service(state)
+    calendar = service.calendar(calendar_name)
+    year = year or state.app().clock.now().year
+    day = date(year, 1, 1)
+    if calendar.is_estimated(day):
+        click.echo(_("{calendar} has no holiday data for {year}; every weekday counts as a working day (estimated).").format(calendar=calendar_name, year=year))
+    while day.year == year:
+        info = calendar.day_info(day)
+        if info.kind in DAY_LABELS and info.kind.name != "WEEKEND":
+            name = f" {_(info.name)}" if info.name else ""
+            click.echo(f"{day.isoformat()} {_(WEEKDAYS[day.weekday()])}  {_(DAY_LABELS[info.kind])}{name}")
+        day += timedelta(days=1)

@@ -1,0 +1,228 @@
+"""The SLA plugin in a running app: clocks from history, recompute, events, escalation, CLI."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+from wenti.cli.state import CliState
+from wenti.errors import PluginError
+from wenti.i18n import use_locale
+from wenti_jobs import runner_for
+from wenti_sla import service_for
+from wenti_sla.cli import sla_group
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+CONFIG = """
+[plugins.jobs]
+autostart = false
+
+[[plugins.sla.policies]]
+key = "standard"
+name = "Standard"
+calendar = "office"
+warn_at = [0.75]
+escalations = [
+  { on = "breached", metric = "resolution", action = "raise_priority" },
+  { on = "breached", action = "notify", to = "role:queue_manager" },
+]
+
+[plugins.sla.policies.targets.normal]
+first_response = "2h"
+resolution = "8h"
+
+[plugins.sla.policies.targets.high]
+first_response = "1h"
+resolution = "4h"
+
+[plugins.sla.calendars.office]
+base = "china"
+weekdays = ["09:00-18:00"]
+{extra}
+"""
+
+
+def at(year, month, day, hour=0, minute=0):
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def local(timestamp):
+    return datetime.fromtimestamp(timestamp, SHANGHAI).replace(tzinfo=None)
+
+
+@pytest.fixture
+def make_app(make_wenti_app, frozen_clock):
+    def make(extra: str = ""):
+        return make_wenti_app(config_toml=CONFIG.replace("{extra}", extra))
+
+    return make
+
+
+def deliver(app):
+    """Deliver outbox events so the SLA plugin refreshes its clocks (what `wenti serve` does in the background)."""
+    while app.outbox.dispatch_pending():
+        pass
+
+
+def clocks_of(app, issue_id):
+    return {row["metric"]: row for row in service_for(app).clock_rows("default", [issue_id])[issue_id]}
+
+
+def test_makeup_workday_due_time_in_app(make_app, frozen_clock):
+    frozen_clock.set(at(2025, 2, 7, 17))
+    app = make_app()
+    ctx = app.context("default", "agent")
+
+    issue = app.issues.create(ctx, queue="general", title="打印机卡纸")
+    deliver(app)
+
+    rows = clocks_of(app, issue.id)
+    assert local(rows["resolution"]["due_at"]) == datetime(2025, 2, 8, 16, 0)
+    assert rows["first_response"]["status"] == "running"
+
+
+def test_reply_pause_and_resolve_from_history(make_app, frozen_clock):
+    frozen_clock.set(at(2025, 3, 7, 10))
+    app = make_app()
+    agent = app.context("default", "agent")
+    issue = app.issues.create(agent, queue="general", title="VPN 连不上", reporter="reporter")
+
+    frozen_clock.set(at(2025, 3, 7, 11))
+    app.issues.comment(agent, issue.id, "我们在查")
+    frozen_clock.set(at(2025, 3, 7, 17))
+    issue = app.issues.transition(agent, issue.id, app.issues.get(agent, issue.id).version, "wait")
+    deliver(app)
+    paused = clocks_of(app, issue.id)
+
+    frozen_clock.set(at(2025, 3, 10, 10))
+    issue = app.issues.transition(agent, issue.id, issue.version, "resume")
+    deliver(app)
+    resumed = clocks_of(app, issue.id)
+
+    assert paused["first_response"]["status"] == "met"
+    assert paused["first_response"]["elapsed"] == pytest.approx(3600)
+    assert paused["resolution"]["status"] == "paused"
+    assert paused["resolution"]["due_at"] is None
+    assert resumed["resolution"]["status"] == "running"
+    # 8 h from Friday 10:00: 7 h counted until 17:00, then waiting until Monday 10:00.
+    # Without the pause it was due Monday 10:00; the paused hour of Friday and hour of
+    # Monday would move it to 12:00, but only one hour was left, so it is due 11:00.
+    assert paused["resolution"]["elapsed"] == pytest.approx(7 * 3600)
+    assert local(resumed["resolution"]["due_at"]) == datetime(2025, 3, 10, 11, 0)
+    assert service_for(app).matching_issue_ids("default", "paused", now=at(2025, 3, 10, 10).timestamp()) == []
+    assert service_for(app).matching_issue_ids("default", "due_within", hours=2, now=at(2025, 3, 10, 10).timestamp()) == [issue.id]
+
+
+def test_calendar_change_recompute_spares_closed(make_app, frozen_clock, tmp_path):
+    frozen_clock.set(at(2025, 3, 3, 17))
+    app = make_app()
+    agent = app.context("default", "agent")
+    open_issue = app.issues.create(agent, queue="general", title="开着的问题")
+    closed_issue = app.issues.create(agent, queue="general", title="关掉的问题")
+    frozen_clock.set(at(2025, 3, 3, 17, 30))
+    closed_issue = app.issues.transition(agent, closed_issue.id, closed_issue.version, "resolve", fields={"resolution": "已修好"})
+    app.issues.transition(agent, closed_issue.id, closed_issue.version, "close")
+    deliver(app)
+    closed_before = clocks_of(app, closed_issue.id)
+    open_before = clocks_of(app, open_issue.id)
+
+    # The tenant closes Tuesday 4 March; a new app reads the changed calendar.
+    changed = make_app('closed_days = { "2025-03-04" = "年度盘点" }')
+    changed.store.close()
+    changed.store = app.store
+    service = service_for(changed)
+    service.app = app
+    count = service.recompute(["default"])
+
+    open_after = clocks_of(app, open_issue.id)
+    closed_after = clocks_of(app, closed_issue.id)
+    assert count == 1
+    assert local(open_before["resolution"]["due_at"]) == datetime(2025, 3, 4, 16, 0)
+    assert local(open_after["resolution"]["due_at"]) == datetime(2025, 3, 5, 16, 0)
+    assert closed_after == closed_before
+
+
+def test_breach_records_event_and_escalates(make_app, frozen_clock):
+    frozen_clock.set(at(2025, 3, 3, 9))
+    app = make_app()
+    agent = app.context("default", "agent")
+    issue = app.issues.create(agent, queue="general", title="服务器宕机", reporter="reporter")
+    app.issues.comment(agent, issue.id, "收到")
+    deliver(app)
+    runner = runner_for(app)
+    runner.run_pending()
+
+    frozen_clock.set(at(2025, 3, 3, 15, 1))
+    warned = runner.run_pending()
+    frozen_clock.set(at(2025, 3, 3, 17, 1))
+    breached = service_for(app).check_due()
+    again = service_for(app).check_due()
+    deliver(app)
+
+    history = [event.type for event in app.issues.history(agent, issue.id)]
+    assert [result.job for result in warned] == ["sla.check"]
+    assert history.count("sla.warning") == 1
+    assert [(notice.kind, notice.metric) for notice in breached] == [("breached", "resolution")]
+    assert again == []
+    assert history.count("sla.breached") == 1
+    breach = next(event for event in app.issues.history(agent, issue.id) if event.type == "sla.breached")
+    assert breach.data["metric"] == "resolution"
+    assert {"action": "notify", "to": "role:queue_manager", "on": "breached", "metric": None, "share": None} in breach.data["escalations"]
+    # raise_priority moved the issue from normal to high.
+    assert app.issues.get(agent, issue.id).priority.value == "high"
+
+
+def test_missed_breach_check_runs_once_after_restart(make_app, frozen_clock, tmp_path):
+    frozen_clock.set(at(2025, 3, 3, 9))
+    app = make_app()
+    agent = app.context("default", "agent")
+    issue = app.issues.create(agent, queue="general", title="邮件发不出去")
+    deliver(app)
+    runner_for(app).run_pending()
+
+    # Nobody runs the scheduler for two days; then a process starts again.
+    frozen_clock.set(at(2025, 3, 5, 12))
+    results = runner_for(app).run_pending()
+    second = runner_for(app).run_pending()
+
+    history = [event.type for event in app.issues.history(agent, issue.id)]
+    assert [result.job for result in results] == ["sla.check"]
+    assert second == []
+    assert history.count("sla.breached") == 2
+    assert "sla.warning" not in history
+
+
+def test_explain_reads_in_both_languages(make_app, frozen_clock):
+    frozen_clock.set(at(2025, 2, 7, 17))
+    app = make_app()
+    agent = app.context("default", "agent")
+    issue = app.issues.create(agent, queue="general", title="发票打印")
+    deliver(app)
+    frozen_clock.set(at(2025, 2, 8, 10))
+
+    state = CliState(None, "default", "agent", "en")
+    state.adopt(app)
+    english = CliRunner().invoke(sla_group, ["explain", issue.key], obj=state)
+    with use_locale("zh_CN"):
+        state_zh = CliState(None, "default", "agent", "zh_CN")
+        state_zh.adopt(app)
+        chinese = CliRunner().invoke(sla_group, ["explain", str(issue.id)], obj=state_zh)
+
+    assert english.exit_code == 0, english.output
+    assert "make-up workday" in english.output
+    assert "2025-02-08 16:00" in english.output
+    assert "Resolution: running" in english.output
+    assert chinese.exit_code == 0, chinese.output
+    assert "调休上班日" in chinese.output
+    assert "解决" in chinese.output
+
+
+def test_bad_policy_config_names_key(make_wenti_app):
+    bad = CONFIG.replace('resolution = "8h"', 'resolution = "8 hours"').replace("{extra}", "")
+
+    with pytest.raises(PluginError, match="targets.normal.resolution = .8 hours. is not a duration"):
+        make_wenti_app(config_toml=bad)

@@ -249,3 +249,47 @@ def test_add_many_without_returning_support(sqlite_store, monkeypatch) -> None:
         titles = [uow.issues.get(issue.id).title for issue in stored]
     assert titles == ["#0", "#1", "#2"]
     assert len({issue.id for issue in stored}) == 3
+
+
+def _query_plan(store, run) -> str:
+    """Run `run(uow)` and return SQLite's plan for the last SELECT it sent."""
+    from sqlalchemy import event
+
+    captured: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            captured.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        with store.unit_of_work("acme") as uow:
+            run(uow)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    statement, parameters = captured[-1]
+    with store.engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    return "\n".join(str(row[-1]) for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("name", "run", "index"),
+    [
+        ("open issues of one assignee by priority",
+         lambda uow: uow.issues.list(IssueQuery(assignee=("bob",), status=("new", "in_progress"), sort=("priority",))),
+         "ix_wenti_issues_tenant_id_assignee_status_priority_rank"),
+        ("counts by category and status",
+         lambda uow: uow.issues.count_by(["category", "status"], IssueQuery()),
+         "ix_wenti_issues_tenant_id_category_status"),
+        ("issues created in one month",
+         lambda uow: uow.issues.list(IssueQuery(created_from=NOW, created_to=NOW.replace(month=6))),
+         "ix_wenti_issues_tenant_id_created_at"),
+        ("one queue by status",
+         lambda uow: uow.issues.count(IssueQuery(queue=("it",), status=("new",))),
+         "ix_wenti_issues_tenant_id_queue_status"),
+    ],
+)
+def test_list_queries_use_their_index(sqlite_store, name: str, run, index: str) -> None:
+    plan = _query_plan(sqlite_store, run)
+    assert index in plan, f"{name}: {plan}"

@@ -16,18 +16,46 @@ from typing import Any
 
 import click
 
-from wenti.cli.base import CliError, Group, option
+from wenti.cli.base import CliError, Group, Option, option, show_usage_error
 from wenti.cli.state import CliState
 from wenti.errors import WentiError
-from wenti.i18n import N_, SUPPORTED_LOCALES, _
+from wenti.i18n import N_, SUPPORTED_LOCALES, _, set_locale
 
 log = logging.getLogger(__name__)
 
 ENV_LOG_LEVEL = "WENTI_LOG_LEVEL"
+# Exit code of an error wenti did not expect (EX_SOFTWARE in BSD's sysexits.h).
+EXIT_UNEXPECTED = 70
 
 
 class RootGroup(Group):
     """The `wenti` group: built-in commands first, then those plugins register."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run click without its standalone handling, so every error prints in the user's language."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            show_usage_error(error)
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except WentiError as error:
+            # Raised while resolving a command, before Group.invoke could translate it.
+            cli_error = CliError.from_error(error)
+            cli_error.show()
+            sys.exit(cli_error.exit_code)
+        except (click.Abort, KeyboardInterrupt, EOFError):
+            click.echo(_("Aborted."), err=True)
+            sys.exit(1)
+        except Exception as error:  # noqa: BLE001 - the last line of defence of a console program
+            _report_unexpected(error)
+            sys.exit(EXIT_UNEXPECTED)
+        # With standalone_mode=False click returns the code of a ctx.exit(code) call.
+        sys.exit(result if isinstance(result, int) else 0)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(super().list_commands(ctx))
@@ -52,6 +80,23 @@ class RootGroup(Group):
         return {record.name: record.command for record in records if record.name not in self.commands}
 
 
+def _apply_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    # Eager, so `wenti --lang en --help` already prints English help.
+    if value:
+        set_locale(value)
+    return value
+
+
+def _report_unexpected(error: Exception) -> None:
+    log.error("command failed with an unexpected error", exc_info=log.isEnabledFor(logging.DEBUG))
+    click.echo(
+        _("Error: unexpected failure: {error}. Run again with {variable}=DEBUG to see the traceback, and report it if it persists.").format(
+            error=f"{type(error).__name__}: {error}", variable=ENV_LOG_LEVEL
+        ),
+        err=True,
+    )
+
+
 def _state_from_params(ctx: click.Context) -> CliState:
     params = ctx.params
     return CliState(params.get("config_path"), params.get("tenant"), params.get("username"), params.get("lang"))
@@ -61,8 +106,15 @@ def _state_from_params(ctx: click.Context) -> CliState:
 @option("--config", "config_path", metavar="FILE", help=N_("Configuration file (default: $WENTI_CONFIG, then ./wenti.toml)."))
 @option("--tenant", metavar="ID", help=N_("Tenant to work in (default: $WENTI_TENANT, then \"default\")."))
 @option("--as", "username", metavar="USER", help=N_("Act as this user (default: $WENTI_USER, then \"admin\")."))
-@option("--lang", type=click.Choice(SUPPORTED_LOCALES), help=N_("Language of the output (default: $WENTI_LANG, the user's language, then the instance's)."))
-@click.version_option(package_name="wenti-core", prog_name="wenti")
+@option(
+    "--lang",
+    type=click.Choice(SUPPORTED_LOCALES),
+    envvar="WENTI_LANG",
+    is_eager=True,
+    callback=_apply_lang,
+    help=N_("Language of the output (default: $WENTI_LANG, the user's language, then the instance's)."),
+)
+@click.version_option(package_name="wenti-core", prog_name="wenti", cls=Option, help=N_("Show the version and exit."))
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, tenant: str | None, username: str | None, lang: str | None) -> None:
     state = ctx.find_object(CliState)

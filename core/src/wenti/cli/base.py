@@ -13,7 +13,7 @@ from typing import IO, Any
 import click
 
 from wenti.errors import ConfigError, Conflict, NotFound, PermissionDenied, ValidationFailed, WentiError
-from wenti.i18n import _
+from wenti.i18n import N_, _
 
 # Exit codes, documented in docs/cli.md. Click's usage errors exit with 2.
 EXIT_CODES: dict[type[WentiError], int] = {
@@ -56,6 +56,38 @@ def translate_error(error: WentiError) -> str:
     return text
 
 
+# Headings click writes in help pages, as msgids of the core catalog.
+_HELP_HEADINGS = {
+    "Options": N_("Options"),
+    "Commands": N_("Commands"),
+    "Positional arguments": N_("Positional arguments"),
+}
+
+
+class HelpFormatter(click.HelpFormatter):
+    """Click's formatter with the usage prefix and section headings translated."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, prefix if prefix is not None else _("Usage: "))
+
+    def section(self, name: str) -> Any:
+        return super().section(_(_HELP_HEADINGS.get(name, name)))
+
+
+class Context(click.Context):
+    formatter_class = HelpFormatter
+
+
+def show_usage_error(error: click.UsageError) -> None:
+    """Print a usage error in the user's language; click's own detail text stays English."""
+    if error.ctx is not None:
+        command = error.ctx.command_path
+        click.echo(error.ctx.get_usage(), err=True)
+        click.echo(_("Try '{command} --help' for help.").format(command=command), err=True)
+        click.echo("", err=True)
+    click.echo(_("Error: {message}").format(message=error.format_message()), err=True)
+
+
 class _TranslatedHelp:
     """Mixin: `help` is stored as an English msgid and translated on every read."""
 
@@ -78,16 +110,27 @@ class _TranslatedHelp:
         self.__dict__["_short_help_msgid"] = value
 
 
-class Command(_TranslatedHelp, click.Command):
-    pass
+class _TranslatedHelpOption:
+    """Mixin for commands: the --help option's own text goes through the catalog too."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = _("Show this message and exit.")
+        return option
+
+
+class Command(_TranslatedHelp, _TranslatedHelpOption, click.Command):
+    context_class = Context
 
 
 class Option(_TranslatedHelp, click.Option):
     pass
 
 
-class Group(_TranslatedHelp, click.Group):
+class Group(_TranslatedHelp, _TranslatedHelpOption, click.Group):
     command_class = Command
+    context_class = Context
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -6,7 +6,7 @@ type-checked and every hook has one place that decides how failures are handled:
 * Registration hooks (`storage_backends()`, `notifiers()` ...) call each
   implementation on its own, stamp every record with the implementing plugin's
   name and raise `PluginError` when two plugins register the same name.
-* Decision hooks (`select_queue`, `choose_assignee`) return the first answer.
+* Decision hooks (`select_queue`, `choose_assignee`) return the first non-None result.
 * Advisory hooks (`classify_issue`, `similar_issues`) call one implementation at a
   time; an exception is logged with the plugin's name and counts as no opinion.
 * `validate_issue_change` fails closed: an exception becomes a veto reason.
@@ -187,7 +187,9 @@ class Hooks:
             )
 
         log.info("opening store %s from plugin %s for %s", chosen.name, chosen.plugin, _redact_url(url))
-        return chosen.open(url, config)
+        # The backend gets the facade so it can ask for plugins' tables (`sql_schemas`)
+        # before the first migration, which must know every branch already in the database.
+        return chosen.open(url, config, hooks=self)
 
     # -- decisions ---------------------------------------------------------
 
@@ -306,7 +308,7 @@ class Hooks:
         """Call each implementation of a registration hook and check its records.
 
         Every record must be a `record_type` with a non-empty lower-case `name` that
-        no other plugin registered; it is returned with `plugin` set to the name of
+        no other plugin registered. Each is returned with `plugin` set to the name of
         the plugin that returned it. Raises `PluginError` otherwise.
         """
         records: list[R] = []

@@ -15,7 +15,11 @@ import attrs
 
 @attrs.frozen
 class StorageBackend:
-    """`open(url, app)` returns a `wenti.store.Store`. `schemes` are URL schemes it accepts."""
+    """`open(url, config, hooks=...)` returns a `wenti.store.Store`.
+
+    `schemes` are the URL schemes it accepts. `hooks` is the `wenti.hooks.Hooks`
+    facade, from which a SQL backend reads `hooks.sql_schemas()` before migrating.
+    """
 
     name: str
     schemes: tuple[str, ...]

@@ -201,3 +201,46 @@ def test_unknown_user_is_reported(make_wenti_app):
     assert result.exit_code == 3
     assert "ghost" in result.stderr
     assert app.issues.count(app.context("default", "admin"), IssueQuery()) == 0
+
+
+def test_usage_error_prints_in_chinese(make_wenti_app):
+    app = make_wenti_app(config_toml=SQL_ONLY)
+
+    result = invoke_cli(app, "issue", "lst", lang="zh_CN")
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("用法：wenti issue")
+    assert "运行 'wenti issue --help' 查看帮助。" in result.stderr
+    assert "错误：" in result.stderr
+
+
+def test_help_follows_lang_option(make_wenti_app):
+    app = make_wenti_app(config_toml=SQL_ONLY)
+
+    chinese = invoke_cli(app, "issue", "create", "--help", lang="zh_CN")
+    english = invoke_cli(app, "issue", "create", "--help", lang="en")
+
+    assert "问题的简短标题。" in chinese.stdout
+    assert "选项：" in chinese.stdout or "选项" in chinese.stdout
+    assert "Short title of the issue." in english.stdout
+
+
+class BrokenPlugin:
+    @hookimpl
+    def register_commands(self):
+        @click.command("explode")
+        def explode():
+            raise RuntimeError("disk on fire")
+
+        return [CliCommand("explode", explode)]
+
+
+def test_unexpected_error_prints_one_line(make_wenti_app):
+    app = make_wenti_app(config_toml=SQL_ONLY, plugins=[(BrokenPlugin(), "broken")])
+
+    result = invoke_cli(app, "explode")
+
+    assert result.exit_code == 70
+    assert "RuntimeError: disk on fire" in result.stderr
+    assert "WENTI_LOG_LEVEL=DEBUG" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -27,6 +27,6 @@ def invoke_cli(app: App, *args: str, user: str = "admin", tenant: str = "default
     state.adopt(app, owned=False)
     previous = current_locale()
     try:
-        return CliRunner().invoke(cli, list(args), obj=state, input=input)
+        return CliRunner().invoke(cli, list(args), obj=state, input=input, prog_name="wenti")
     finally:
         set_locale(previous)

@@ -26,6 +26,28 @@ PRIORITY_LABELS = {
 }
 
 
+EVENT_LABELS = {
+    "issue.created": N_("created the issue"),
+    "issue.updated": N_("changed"),
+    "issue.transitioned": N_("moved"),
+    "issue.assigned": N_("assigned"),
+    "issue.commented": N_("commented"),
+    "issue.linked": N_("linked"),
+    "issue.imported": N_("imported the issue"),
+}
+FIELD_LABELS = {
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "status": N_("Status"),
+    "priority": N_("Priority"),
+    "queue": N_("Queue"),
+    "category": N_("Category"),
+    "tags": N_("Tags"),
+    "assignee": N_("Assignee"),
+    "reporter": N_("Reporter"),
+}
+
+
 def priority_label(priority: Priority | str) -> str:
     try:
         return _(PRIORITY_LABELS[Priority(priority)])
@@ -210,7 +232,7 @@ def issue_show(state: CliState, ref: str, as_json: bool) -> None:
         (_("Closed"), local_time(issue.closed_at, tz) or "-"),
         (_("Version"), str(issue.version)),
     ]
-    lines.extend((name, _format_value(value)) for name, value in sorted(issue.custom_fields.items()))
+    lines.extend((name, _format_value(value, tz)) for name, value in sorted(issue.custom_fields.items()))
     for name, value in lines:
         click.echo(f"  {name}: {value}")
     if issue.description:
@@ -229,8 +251,7 @@ def issue_show(state: CliState, ref: str, as_json: bool) -> None:
     click.echo("")
     click.echo(_("History:"))
     for event in history:
-        changes = ", ".join(f"{change.field}: {_format_value(change.before)} → {_format_value(change.after)}" for change in event.changes)
-        click.echo(f"  [{local_time(event.at, tz)}] {event.actor} {event.type} {changes}".rstrip())
+        click.echo(f"  [{local_time(event.at, tz)}] {event.actor} {_event_summary(event, tz)}".rstrip())
 
     click.echo("")
     if transitions:
@@ -317,11 +338,35 @@ def issue_comment(state: CliState, ref: str, body: str, internal: bool) -> None:
         click.echo(_("Public reply added to {key}.").format(key=issue.key))
 
 
-def _format_value(value: Any) -> str:
+def _event_summary(event: Any, timezone: str) -> str:
+    label = _(EVENT_LABELS[event.type]) if event.type in EVENT_LABELS else event.type
+    # A new issue's changes repeat every field shown above; the label says enough.
+    if event.type in ("issue.created", "issue.imported"):
+        return label
+    changes = []
+    for change in event.changes:
+        if change.field == "custom_fields" and isinstance(change.before, dict) and isinstance(change.after, dict):
+            for key in sorted(set(change.before) | set(change.after)):
+                before, after = change.before.get(key), change.after.get(key)
+                if before != after:
+                    changes.append(f"{key}: {_format_value(before, timezone)} → {_format_value(after, timezone)}")
+            continue
+        name = _(FIELD_LABELS[change.field]) if change.field in FIELD_LABELS else change.field
+        changes.append(f"{name}: {_format_value(change.before, timezone)} → {_format_value(change.after, timezone)}")
+    return f"{label} {', '.join(changes)}"
+
+
+def _format_value(value: Any, timezone: str | None = None) -> str:
     if value is None or value == "":
         return "-"
+    if isinstance(value, str) and timezone is not None and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        # History stores times as ISO 8601 strings; show them like every other time.
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, dt.datetime):
-        return value.isoformat()
+        return local_time(value, timezone) if timezone is not None and value.tzinfo is not None else value.isoformat()
     if isinstance(value, (list, tuple)):
         return ", ".join(str(item) for item in value) or "-"
     return str(getattr(value, "value", value))

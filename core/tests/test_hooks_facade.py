@@ -217,20 +217,29 @@ def test_registration_cache_follows_registrations(wenti_pm, register_plugin):
 def test_open_store_picks_backend_by_scheme(wenti_pm, register_plugin, tmp_path):
     opened = []
 
+    def open_memory(url, config):
+        opened.append(("memory", url))
+        return "M"
+
+    def open_pg(url, config, hooks=None):
+        opened.append(("pg", url, hooks))
+        return "P"
+
     class Backends:
         @hookimpl
         def register_storage_backends(self):
-            return [
-                StorageBackend("memory", ("memory",), lambda url, config: opened.append(("memory", url)) or "M"),
-                StorageBackend("pg", ("postgresql",), lambda url, config: opened.append(("pg", url)) or "P"),
-            ]
+            return [StorageBackend("memory", ("memory",), open_memory), StorageBackend("pg", ("postgresql",), open_pg)]
 
     register_plugin(Backends(), "backends")
     config = Config.default(tmp_path)
-    config.storage.url = "postgresql+psycopg://wenti@127.0.0.1/wenti"
 
+    config.storage.url = "postgresql+psycopg://wenti@127.0.0.1/wenti"
     assert wenti_pm.hooks.open_store(config) == "P"
-    assert opened == [("pg", "postgresql+psycopg://wenti@127.0.0.1/wenti")]
+    config.storage.url = "memory://"
+    assert wenti_pm.hooks.open_store(config) == "M"
+
+    # A backend that declares `hooks` gets the facade; the two-argument form still works.
+    assert opened == [("pg", "postgresql+psycopg://wenti@127.0.0.1/wenti", wenti_pm.hooks), ("memory", "memory://")]
 
 
 def test_open_store_unknown_scheme_names_url_and_schemes(wenti_pm, register_plugin, tmp_path):

@@ -7,7 +7,7 @@ the folder of the file, or against the current directory when there is no file.
 
 Sections: `[instance]`, `[storage]`, `[plugins]`, `[outbox]`, `[attachments]`, and
 one `[plugins.<name>]` table per plugin. A plugin declares the attrs class of its
-table through the `register_config_classes` hook; `Config.validate_plugin_tables`
+table through the `register_config_classes` hook. `Config.validate_plugin_tables`
 checks every table once plugins are loaded, and `Config.plugin(name)` returns the
 validated object.
 
@@ -134,9 +134,10 @@ class StorageConfig:
 
 @attrs.define
 class PluginsConfig:
-    """`disabled` and `enabled` hold entry-point names; `enabled = None` loads all.
+    """The `[plugins]` table: which plugins load, and every plugin's own table.
 
-    `tables` holds the raw `[plugins.<name>]` tables by plugin name.
+    `disabled` and `enabled` list entry-point names, and `enabled = None` loads
+    all. `tables` maps plugin names to their raw `[plugins.<name>]` tables.
     """
 
     disabled: list[str] = attrs.Factory(list)
@@ -315,7 +316,7 @@ def load_config(path: str | Path | None = None, plugin_host: PluginHost | None =
     call `Config.validate_plugin_tables(host)` after loading plugins.
 
     Raises `ConfigError` when a named file (argument or `$WENTI_CONFIG`) does not
-    exist, is not valid TOML, or holds invalid settings.
+    exist, is not valid TOML, or contains invalid settings.
     """
     config_path = _find_config_file(path)
     if config_path is None:
@@ -536,7 +537,7 @@ def _problem_at(file_label: str, path: tuple[str | int, ...], raw_root: dict[str
 
     The table is the longest proper prefix of `path` that is a table in the file,
     so a list item reads `[plugins] disabled[1]` and an inline table such as
-    `{ env = "NAME" }` is reported as the key that holds it.
+    `{ env = "NAME" }` is reported as the key that contains it.
     """
     value = _lookup(raw_root, path)
     if len(path) <= 1:

@@ -109,8 +109,8 @@ def _structure_path(value: Any, _type: type) -> Path:
 def make_converter(*, strict: bool = False) -> cattrs.Converter:
     """Build a converter with wenti's hooks.
 
-    `strict` forbids unknown keys in dicts structured into attrs classes and
-    rejects primitive values of the wrong type instead of coercing them; the
+    `strict` forbids unknown keys in dicts structured into attrs classes, and it
+    rejects primitive values of the wrong type instead of coercing them. The
     configuration loader uses it. Errors are cattrs' detailed validation groups
     (`cattrs.ClassValidationError`), whose notes give the path of each bad value.
     """

@@ -189,7 +189,10 @@ class Hooks:
         log.info("opening store %s from plugin %s for %s", chosen.name, chosen.plugin, _redact_url(url))
         # The backend gets the facade so it can ask for plugins' tables (`sql_schemas`)
         # before the first migration, which must know every branch already in the database.
-        return chosen.open(url, config, hooks=self)
+        # Backends written to the two-argument form keep working.
+        if _accepts_keyword(chosen.open, "hooks"):
+            return chosen.open(url, config, hooks=self)
+        return chosen.open(url, config)
 
     # -- decisions ---------------------------------------------------------
 
@@ -396,6 +399,16 @@ class Hooks:
             raise PluginError("No hook named {hook} is specified in wenti.hookspecs.", hook=hook_name)
         # pluggy lists implementations in registration order and calls them in reverse.
         return list(reversed(caller.get_hookimpls()))
+
+
+def _accepts_keyword(function: Callable[..., Any], name: str) -> bool:
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _as_list(result: Any) -> list[Any]:

@@ -7,14 +7,15 @@
    before anything is imported. When `$WENTI_LOAD_PLUGINS` (or else `[plugins]
    enabled`) is set, only the listed plugins load; `WENTI_LOAD_PLUGINS=` with an
    empty value loads none.
-3. Each entry point is loaded on its own, in name order; distributions are
-   deduplicated by normalized name, since some editable installs list one twice. A
-   plugin fails, and is skipped, when its module does not import, when its
-   `wenti_api_version` differs from `wenti.API_VERSION`, when pluggy rejects its
-   hook implementations (including a hook name no spec declares, which
-   `check_pending()` catches), or when a registration hook returns a name another
-   plugin already registered. With `strict` on, the first failure raises
-   `PluginError` instead.
+3. Each entry point is loaded on its own, in name order. Distributions are
+   deduplicated by normalized name, because some editable installs list one twice.
+   A plugin fails and is skipped when:
+   - its module does not import;
+   - its `wenti_api_version` differs from `wenti.API_VERSION`;
+   - pluggy rejects its hook implementations, including a hook name that no spec
+     declares (`check_pending()` catches those);
+   - a registration hook returns a name that another plugin already registered.
+   With `strict` on, the first failure raises `PluginError` instead.
 4. The built-in defaults (`wenti.builtin`) register last, so their
    implementations are called first among those without `tryfirst`/`trylast`.
 5. One INFO line lists the loaded, disabled and failed plugins with versions.
@@ -59,8 +60,8 @@ FAILED = "failed"
 class PluginStatus:
     """One plugin as `wenti plugins list` shows it.
 
-    `status` is `active`, `disabled` or `failed`; `error` says why a plugin failed
-    or was disabled. `hooks` are the names of the hooks it implements.
+    `status` is `active`, `disabled` or `failed`. `error` is the reason a plugin
+    failed or was disabled. `hooks` are the names of the hooks it implements.
     """
 
     name: str

@@ -13,7 +13,7 @@ wenti installed can use them:
   loaded strictly, tenant `default` and the users `admin`, `agent` and `reporter`.
 * `make_wenti_app`: a factory for apps with other settings.
 
-`wenti.testing.contract` holds the store contract suite that every storage
+`wenti.testing.contract` contains the store contract suite that every storage
 backend runs.
 """
 

@@ -56,8 +56,8 @@ def build_app(
     `config_toml` is written to `data_dir/wenti.toml` and loaded; otherwise
     `config` or the defaults for `data_dir` apply. `plugins` are registered (as
     objects, modules or `(plugin, name)` pairs) before `startup` hooks run.
-    `installed_plugins=False` loads no entry-point plugins, which leaves no storage
-    backend unless one of `plugins` provides it; `enabled_plugins=["sql"]` loads
+    `installed_plugins=False` loads no entry-point plugins, so there is no storage
+    backend unless one of `plugins` provides it. `enabled_plugins=["sql"]` loads
     only the named ones, for tests that must not see other plugins' hooks. With `tenant`, the tenant, its
     default workflow and queue, and `users` are created.
     """

@@ -2,7 +2,8 @@
 
 Each request takes the next behaviour from a script (default `ok`):
 
-* `ok` - answer 204 after verifying and recording the delivery,
+* `ok` - answer 204 after verifying and recording the delivery (after
+  `delay_seconds`, to keep requests in flight),
 * `500` - answer 500 without recording,
 * `302` - answer a redirect without recording,
 * `410` - answer 410 Gone,
@@ -36,6 +37,7 @@ class Receiver:
         self.secrets = secrets
         self.now = now
         self.hang_seconds = hang_seconds
+        self.delay_seconds = 0.0
         self.script: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.effects: dict[str, dict[str, Any]] = {}
@@ -103,6 +105,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 self.connection.close()
                 self.close_connection = True
             elif behaviour == "ok":
+                if receiver.delay_seconds:
+                    time.sleep(receiver.delay_seconds)
                 self._answer(204, b"")
             elif behaviour == "500":
                 self._answer(500, b"internal error")

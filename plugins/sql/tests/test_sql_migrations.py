@@ -164,3 +164,21 @@ def test_sql_connection_outside_unit_of_work_rejected(tmp_path: Path) -> None:
         store.close()
 
 
+
+
+def test_revision_of_unloaded_plugin_named(tmp_path: Path) -> None:
+    from wenti_sql.errors import UnknownRevision
+
+    url = f"sqlite:///{tmp_path / 'unloaded.db'}"
+    with_plugin = open_store(url, schemas=lambda: [SAMPLE_SCHEMA])
+    with_plugin.upgrade()
+    with_plugin.close()
+
+    without_plugin = open_store(url)
+    try:
+        with pytest.raises(UnknownRevision) as caught:
+            without_plugin.upgrade()
+    finally:
+        without_plugin.close()
+    assert "0001_sample" in str(caught.value)
+    assert "Enable the plugin" in str(caught.value)

@@ -231,7 +231,8 @@ def test_chinese_catalog_translates_every_message() -> None:
     locale_dir = Path(errors.__file__).parent / "locale"
     with (locale_dir / "zh_CN" / "LC_MESSAGES" / "wenti_sql.po").open("rb") as handle:
         catalog = read_po(handle, locale="zh_CN")
-    message_ids = [cls.message_id for cls in (errors.DuplicateKey, errors.RowNotFound, errors.UnsupportedQuery, errors.WrongTenant)]
+    classes = (errors.DuplicateKey, errors.RowNotFound, errors.UnsupportedQuery, errors.WrongTenant, errors.UnknownRevision)
+    message_ids = [cls.message_id for cls in classes]
     for message_id in [*message_ids, *errors.ROW_KINDS]:
         message = catalog.get(message_id)
         assert message is not None, message_id
@@ -293,3 +294,20 @@ def _query_plan(store, run) -> str:
 def test_list_queries_use_their_index(sqlite_store, name: str, run, index: str) -> None:
     plan = _query_plan(sqlite_store, run)
     assert index in plan, f"{name}: {plan}"
+
+
+def test_startup_migrates_when_store_lacks_schemas(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from wenti_sql import startup
+
+    store = open_store(f"sqlite:///{tmp_path / 'late.db'}")
+    try:
+        store.upgrade()
+        assert "sample_notes" not in inspect(store.engine).get_table_names()
+        hooks = SimpleNamespace(sql_schemas=_NotesPlugin().register_sql_schemas)
+        startup(SimpleNamespace(store=store, hooks=hooks))
+        assert "sample_notes" in inspect(store.engine).get_table_names()
+        assert store.has_schema_source
+    finally:
+        store.close()

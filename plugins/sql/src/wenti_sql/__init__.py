@@ -24,14 +24,15 @@ def _open(url: str, config: Any = None, hooks: Any = None) -> SqlStore:
 
 @hookimpl(tryfirst=True)
 def startup(app: Any) -> None:
-    """Migrate the tables of plugins that declare them, before other plugins start.
+    """Migrate plugins' tables when the store was opened without the hook facade.
 
-    The core opens the store with the URL and the config only, so the store learns
-    the plugins' `SqlSchema` records here. When the app migrated the core tables
-    (`App.create(upgrade=True)`), the plugins' branches are migrated now.
+    The core passes `hooks` to `open`, so the store normally knows every plugin's
+    `SqlSchema` from the start. A store opened with only the URL and the config
+    learns them here, before other plugins start, and migrates their branches if
+    the app migrated the core tables.
     """
     store = app.store
-    if not isinstance(store, SqlStore):
+    if not isinstance(store, SqlStore) or store.has_schema_source:
         return
     store.attach_schemas(app.hooks.sql_schemas)
     if store.upgraded:

@@ -61,3 +61,12 @@ class WrongTenant(SqlStoreError, ValueError):
     """An object of one tenant was handed to a unit of work of another."""
 
     message_id = N_("{what} belongs to tenant {owner}, but this unit of work is for tenant {tenant}.")
+
+
+class UnknownRevision(SqlStoreError, RuntimeError):
+    """The database is at a migration revision that no loaded plugin provides."""
+
+    message_id = N_(
+        "The database has migration revision {revision}, which no loaded plugin provides. "
+        "Enable the plugin that created it, or downgrade that plugin's branch while it is still enabled."
+    )

@@ -134,6 +134,10 @@ class SqlStore:
         """
         return SqlUnitOfWork(self, tenant_id, readonly=readonly)
 
+    @property
+    def has_schema_source(self) -> bool:
+        return self._schemas is not None
+
     def attach_schemas(self, schemas: Callable[[], Sequence[SqlSchema]]) -> None:
         """Set the source of the plugins' `SqlSchema` records used by `upgrade` and `downgrade`."""
         self._schemas = schemas

@@ -11,9 +11,10 @@ to core tables, `depends_on = "<a core revision>"`. One version table,
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from alembic import command
@@ -21,9 +22,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData
+from alembic.util.exc import CommandError
+from sqlalchemy import Connection, Engine, MetaData
 
 from wenti.records import SqlSchema
+from wenti_sql.errors import UnknownRevision
 from wenti_sql.tables import metadata as core_metadata
 
 log = logging.getLogger(__name__)
@@ -61,7 +64,8 @@ def upgrade(engine: Engine, schemas: Sequence[SqlSchema], target: str = "heads")
     config = alembic_config(schemas)
     with engine.connect() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, target)
+        with _known_revisions(config, connection):
+            command.upgrade(config, target)
         connection.commit()
     log.info("schema upgraded to %s: branches %s", target, ", ".join([CORE_BRANCH, *(s.branch for s in schemas)]))
 
@@ -71,9 +75,25 @@ def downgrade(engine: Engine, schemas: Sequence[SqlSchema], target: str) -> None
     config = alembic_config(schemas)
     with engine.connect() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, target)
+        with _known_revisions(config, connection):
+            command.downgrade(config, target)
         connection.commit()
     log.info("schema downgraded to %s", target)
+
+
+@contextlib.contextmanager
+def _known_revisions(config: Config, connection: Connection) -> Iterator[None]:
+    """Turn Alembic's error about a revision of an unloaded plugin into `UnknownRevision`."""
+    script = ScriptDirectory.from_config(config)
+    heads = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_heads()
+    connection.rollback()
+    for head in heads:
+        try:
+            script.get_revision(head)
+        except CommandError:
+            log.error("database revision %s belongs to no loaded plugin", head)
+            raise UnknownRevision(revision=head) from None
+    yield
 
 
 def applied_revisions(engine: Engine, schemas: Sequence[SqlSchema] = ()) -> set[str]:

@@ -35,7 +35,8 @@ RESOLUTION_HOURS = {"critical": (1.0, 8.0), "high": (2.0, 36.0), "normal": (4.0,
 
 @attrs.frozen
 class Step:
-    """One thing that happens to a demo issue. `action` is assign, transition or comment."""
+    """One thing that happens to a demo issue: a `transition` (with an optional public
+    reply in `body`) or a `comment` (an internal note when `internal`)."""
 
     at: dt.datetime
     actor: str
@@ -44,7 +45,6 @@ class Step:
     fields: dict[str, str] = attrs.Factory(dict)
     body: str | None = None
     internal: bool = False
-    assignee: str | None = None
 
 
 @attrs.frozen
@@ -142,19 +142,16 @@ def _life(rng: random.Random, queue: DemoQueue, reporter: str, priority: str, cr
         steps.append(step)
         return True
 
-    # First response: the issue is taken on and the reporter hears back.
+    # First response: the issue is taken on and the reporter hears back, in one
+    # transition with a public reply (fewer transactions keep the demo load quick).
     at = later(*RESPONSE_HOURS[priority])
+    reply = rng.choice(content.PUBLIC_REPLIES[queue.key])
     if queue.key == "fm":
         if not add(Step(at, manager, "transition", "dispatch", {"assignee": agent})):
             return steps
-        if not add(Step(later(0.1, 1.0), agent, "transition", "start")):
+        if not add(Step(later(0.1, 1.0), agent, "transition", "start", body=reply)):
             return steps
-    else:
-        if not add(Step(at, agent, "assign", assignee=agent)):
-            return steps
-        if not add(Step(at + dt.timedelta(seconds=30), agent, "transition", "start")):
-            return steps
-    if not add(Step(later(0.01, 0.2), agent, "comment", body=rng.choice(content.PUBLIC_REPLIES[queue.key]))):
+    elif not add(Step(at, agent, "transition", "start", {"assignee": agent}, body=reply)):
         return steps
     if rng.random() < 0.3 and not add(Step(later(0.1, 4.0), agent, "comment", body=rng.choice(content.INTERNAL_NOTES[queue.key]), internal=True)):
         return steps
@@ -166,13 +163,16 @@ def _life(rng: random.Random, queue: DemoQueue, reporter: str, priority: str, cr
         if queue.key == "fm":
             wait = Step(later(0.5, 4.0), agent, "transition", "wait", {"parts": rng.choice(content.PARTS)})
         else:
-            wait = Step(later(0.5, 4.0), agent, "transition", "wait", body=None)
+            wait = Step(later(0.5, 4.0), agent, "transition", "wait", body=rng.choice(content.INFO_REQUESTS[queue.key]))
         if not add(wait):
             return steps
         if stalled:
             return steps
-        resume_actor = agent if queue.key == "fm" else reporter
-        if not add(Step(later(4.0, 72.0), resume_actor, "transition", "resume")):
+        if queue.key == "fm":
+            resume = Step(later(24.0, 96.0), agent, "transition", "resume")
+        else:
+            resume = Step(later(4.0, 72.0), reporter, "transition", "resume", body=rng.choice(content.INFO_REPLIES))
+        if not add(resume):
             return steps
 
     if stalled:

@@ -147,11 +147,11 @@ def _replay(app: App, plan: IssuePlan, context: Callable[[str], Context], clock:
 
 
 def _apply(app: App, issue: Issue, step: Step, ctx: Context) -> Issue:
-    if step.action == "assign":
-        return app.issues.assign(ctx, issue.id, issue.version, step.assignee)
     if step.action == "transition":
         return app.issues.transition(ctx, issue.id, issue.version, step.transition, fields=step.fields or None, comment=step.body)
     visibility = CommentVisibility.INTERNAL if step.internal else CommentVisibility.PUBLIC
     app.issues.comment(ctx, issue.id, step.body or "", visibility=visibility, source=DEMO_SOURCE)
+    if visibility is CommentVisibility.INTERNAL:
+        return issue
     # A first public reply stamps the first-response time and bumps the version.
     return app.issues.get(ctx, issue.id)

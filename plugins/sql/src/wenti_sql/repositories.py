@@ -31,7 +31,7 @@ from wenti.domain import (
 )
 from wenti_sql import tables
 from wenti_sql.errors import DuplicateKey, RowNotFound, WrongTenant
-from wenti_sql.mapping import converter, from_row, json_safe, to_row
+from wenti_sql.mapping import from_row, json_safe, structure, to_row
 
 
 def integrity_kind(error: IntegrityError) -> str:
@@ -221,8 +221,8 @@ class SqlWorkflowRepository(Repository):
         values = {
             "name": workflow.name,
             "initial_state": workflow.initial_state,
-            "states": json_safe(converter.unstructure(workflow.states)),
-            "transitions": json_safe(converter.unstructure(workflow.transitions)),
+            "states": json_safe(workflow.states),
+            "transitions": json_safe(workflow.transitions),
         }
         table = tables.workflows
         result = self.connection.execute(
@@ -240,8 +240,8 @@ class SqlWorkflowRepository(Repository):
         return Workflow(
             key=row["key"],
             name=row["name"],
-            states=converter.structure(row["states"], tuple[State, ...]),
-            transitions=converter.structure(row["transitions"], tuple[Transition, ...]),
+            states=structure(row["states"], tuple[State, ...]),
+            transitions=structure(row["transitions"], tuple[Transition, ...]),
             initial_state=row["initial_state"],
         )
 
@@ -330,7 +330,7 @@ class SqlEventRepository(Repository):
                     "type": event.type,
                     "actor": event.actor,
                     "at": event.at,
-                    "changes": json_safe(converter.unstructure(event.changes)),
+                    "changes": json_safe(event.changes),
                     "data": json_safe(event.data),
                 }
             )

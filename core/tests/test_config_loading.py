@@ -39,6 +39,15 @@ def _problems(error: ConfigError):
 
 
 @pytest.fixture(autouse=True)
+def _english():
+    # Problem texts translate when formatted; the assertions below read English.
+    from wenti.i18n import use_locale
+
+    with use_locale("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _no_config_env(monkeypatch):
     for name in ("WENTI_CONFIG", "WENTI_DISABLE_PLUGINS", "WENTI_LOAD_PLUGINS", "WENTI_TRACE_HOOKS"):
         monkeypatch.delenv(name, raising=False)
@@ -123,7 +132,7 @@ def test_wrong_type_names_table_key_value(tmp_path):
     assert error.params["table"] == "storage"
     assert error.params["key"] == "echo"
     assert error.params["value"] == "yes"
-    assert "bool" in error.params["expected"]
+    assert error.params["expected"] == "expected true or false"
 
 
 def test_int_is_not_bool_and_string_is_not_int(tmp_path):
@@ -376,3 +385,23 @@ def test_plugin_class_validator_message_kept(tmp_path, wenti_pm, register_plugin
 
     assert _problems(caught.value) == [("plugins", "web_test")]
     assert "port must be a positive number, got -1" in str(caught.value)
+
+
+def test_error_shown_in_chinese(tmp_path):
+    from wenti.i18n import _, use_locale
+
+    path = _write(tmp_path, '[storage]\nsqlite_synchronous = "fast"\n[outbox]\nmax_attempts = 0\n')
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+
+    with use_locale("zh_CN"):
+        chinese = caught.value.translated(_)
+    with use_locale("en"):
+        english = caught.value.translated(_)
+
+    assert "2 settings are invalid" in english
+    assert "expected one of OFF, NORMAL, FULL" in english
+    assert "个设置无效" in chinese
+    assert "应为以下之一：OFF, NORMAL, FULL" in chinese
+    assert "'fast'" in chinese

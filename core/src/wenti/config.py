@@ -35,7 +35,7 @@ import attrs
 import tomli_w
 
 from wenti.errors import ConfigError
-from wenti.i18n import SUPPORTED_LOCALES
+from wenti.i18n import N_, SUPPORTED_LOCALES
 
 if TYPE_CHECKING:
     from wenti.plugins import PluginHost
@@ -51,6 +51,10 @@ ENV_TRACE_HOOKS = "WENTI_TRACE_HOOKS"
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL")
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
+_TABLE_INVALID = N_("{file}: [{table}] is invalid: {expected}")
+_KEY_MISSING = N_("{file}: [{table}] {key} is missing: {expected}")
+_KEY_INVALID = N_("{file}: [{table}] {key} = {value!r} is invalid: {expected}")
+
 # Keys of the [plugins] table itself; every other key there is a plugin's table.
 _PLUGINS_KEYS = ("disabled", "enabled", "strict")
 
@@ -64,6 +68,32 @@ class SecretError(ValueError):
     def __init__(self, variable: str) -> None:
         self.variable = variable
         super().__init__(f"environment variable {variable} is not set; export it before starting wenti")
+
+
+class Text(str):
+    """An English message that translates itself when it is formatted.
+
+    String operations (`in`, `==`, `startswith`) see the English text, so code and
+    tests can inspect it; `format()` and f-strings give the text in the current
+    locale from the core catalog, so a `ConfigError` shows in the user's language.
+    """
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, **params: Any) -> Text:
+        # Nested texts go into the English value in English, never translated.
+        english = {name: str.__str__(value) if isinstance(value, str) else value for name, value in params.items()}
+        text = super().__new__(cls, msgid.format(**english) if params else msgid)
+        text.msgid = msgid
+        text.params = params
+        return text
+
+    def __format__(self, spec: str) -> str:
+        from wenti.i18n import translate
+
+        template = translate(self.msgid)
+        return format(template.format(**self.params) if self.params else template, spec)
 
 
 @attrs.frozen(repr=False)
@@ -102,11 +132,15 @@ class ConfigProblem:
     missing: bool = False
 
     def describe(self) -> str:
+        """Return the problem as one line in the current locale."""
+        return format(self.text())
+
+    def text(self) -> Text:
         if not self.key:
-            return f"{self.file}: [{self.table}] is invalid: {self.expected}"
+            return Text(_TABLE_INVALID, file=self.file, table=self.table, expected=self.expected)
         if self.missing:
-            return f"{self.file}: [{self.table}] {self.key} is missing: {self.expected}"
-        return f"{self.file}: [{self.table}] {self.key} = {self.value!r} is invalid: {self.expected}"
+            return Text(_KEY_MISSING, file=self.file, table=self.table, key=self.key, expected=self.expected)
+        return Text(_KEY_INVALID, file=self.file, table=self.table, key=self.key, value=self.value, expected=self.expected)
 
 
 @attrs.define
@@ -215,8 +249,10 @@ class Config:
         config_class = classes.get(name)
         if config_class is None:
             raise ConfigError(
-                "{file}: no loaded plugin declares a config class for [plugins.{plugin}]. "
-                "Check the plugin name and that the plugin is installed and enabled.",
+                N_(
+                    "{file}: no loaded plugin declares a config class for [plugins.{plugin}]. "
+                    "Check the plugin name and that the plugin is installed and enabled."
+                ),
                 file=self.file_label,
                 plugin=name,
             )
@@ -258,7 +294,7 @@ class Config:
                         "plugins",
                         name,
                         self.plugins.tables[name],
-                        f"plugin {name} accepts no settings; remove the [plugins.{name}] table",
+                            Text(N_("plugin {plugin} accepts no settings; remove the [plugins.{plugin}] table"), plugin=name),
                     )
                 )
             else:
@@ -269,8 +305,14 @@ class Config:
                         "plugins",
                         name,
                         self.plugins.tables[name],
-                        f"no installed plugin is named {name} (loaded plugins: {known}); "
-                        f"fix the table name, install the plugin, or add {name!r} to [plugins] disabled",
+                        Text(
+                            N_(
+                                "no installed plugin is named {plugin} (loaded plugins: {known}); "
+                                "fix the table name, install the plugin, or add {plugin!r} to [plugins] disabled"
+                            ),
+                            plugin=name,
+                            known=known,
+                        ),
                     )
                 )
         _raise_problems(problems)
@@ -355,8 +397,10 @@ def _find_config_file(path: str | Path | None) -> Path | None:
 
     if not candidate.is_file():
         raise ConfigError(
-            "{file}: the configuration file named by {source} does not exist. "
-            "Create it with `wenti init` or correct the path.",
+            N_(
+                "{file}: the configuration file named by {source} does not exist. "
+                "Create it with `wenti init` or correct the path."
+            ),
             file=str(candidate),
             source=source,
         )
@@ -369,12 +413,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(
-            "{file}: not valid TOML: {error}. Fix the syntax at that line.",
+            N_("{file}: not valid TOML: {error}. Fix the syntax at that line."),
             file=str(path),
             error=str(error),
         ) from error
     except UnicodeDecodeError as error:
-        raise ConfigError("{file}: not valid UTF-8 text; save the file as UTF-8.", file=str(path)) from error
+        raise ConfigError(N_("{file}: not valid UTF-8 text; save the file as UTF-8."), file=str(path)) from error
 
 
 def _build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
@@ -408,7 +452,7 @@ def _structure_plugins(raw_plugins: Any, file_label: str, problems: list[ConfigP
     from wenti.converter import make_converter
 
     if not isinstance(raw_plugins, dict):
-        problems.append(ConfigProblem(file_label, "plugins", "", raw_plugins, "expected a table: [plugins]"))
+        problems.append(ConfigProblem(file_label, "plugins", "", raw_plugins, Text(N_("expected a table: [plugins]"))))
         return None
 
     own = {key: value for key, value in raw_plugins.items() if key in _PLUGINS_KEYS}
@@ -425,7 +469,10 @@ def _structure_plugins(raw_plugins: Any, file_label: str, problems: list[ConfigP
                     "plugins",
                     key,
                     value,
-                    f"unknown key; [plugins] accepts {', '.join(_PLUGINS_KEYS)} and [plugins.<name>] tables",
+                    Text(
+                        N_("unknown key; [plugins] accepts {keys} and [plugins.<name>] tables"),
+                        keys=", ".join(_PLUGINS_KEYS),
+                    ),
                 )
             )
 
@@ -512,22 +559,26 @@ def _describe_error(
         allowed = ", ".join(field.name for field in attrs.fields(error.cl)) or "none"
         problems = []
         for extra in sorted(error.extra_fields):
-            expected = f"unknown key; [{_table_name(path)}] accepts {allowed}"
+            expected = Text(N_("unknown key; [{table}] accepts {keys}"), table=_table_name(path), keys=allowed)
             if not path:
-                expected = "unknown table; the file accepts [instance], [storage], [plugins], [outbox], [attachments]"
+                expected = Text(
+                    N_("unknown table; the file accepts [instance], [storage], [plugins], [outbox], [attachments]")
+                )
             problems.append(_problem_at(file_label, (*path, extra), raw_root, expected))
         return problems
 
     if isinstance(error, KeyError):
-        located = _problem_at(file_label, path, raw_root, "expected a value; this key is required")
+        located = _problem_at(file_label, path, raw_root, Text(N_("expected a value; this key is required")))
         return [attrs.evolve(located, value=None, missing=True)]
 
     if isinstance(error, SecretError):
-        return [_problem_at(file_label, path, raw_root, str(error))]
+        unset = Text(N_("environment variable {variable} is not set; export it before starting wenti"), variable=error.variable)
+        return [_problem_at(file_label, path, raw_root, unset)]
 
     if attrs.has(expected_type) and isinstance(error, ValueError):
         # A validator of the class rejected the combination of values.
-        return [_problem_at(file_label, path, raw_root, f"{error} (checked by {expected_type.__name__})")]
+        checked = Text(N_("{error} (checked by {check})"), error=str(error), check=expected_type.__name__)
+        return [_problem_at(file_label, path, raw_root, checked)]
 
     return [_problem_at(file_label, path, raw_root, _expected_text(error, expected_type))]
 
@@ -577,12 +628,28 @@ def _expected_text(error: BaseException, expected_type: Any) -> str:
     import enum
 
     if isinstance(expected_type, type) and issubclass(expected_type, enum.Enum):
-        return "expected one of " + ", ".join(str(member.value) for member in expected_type)
+        return _one_of(str(member.value) for member in expected_type)
+    kind = _KIND_NAMES.get(expected_type)
+    if kind is not None and isinstance(error, TypeError):
+        return Text(N_("expected {kind}"), kind=Text(kind))
     type_name = getattr(expected_type, "__name__", None) or str(expected_type)
     detail = str(error) or type(error).__name__
     if detail.startswith("expected"):
-        return detail
-    return f"expected {type_name} ({detail})"
+        return Text(detail)
+    return Text(N_("expected {kind} ({detail})"), kind=type_name, detail=detail)
+
+
+_KIND_NAMES = {
+    str: N_("a string"),
+    int: N_("an integer"),
+    float: N_("a number"),
+    bool: N_("true or false"),
+    Path: N_("a path string"),
+}
+
+
+def _one_of(choices: Any) -> Text:
+    return Text(N_("expected one of {choices}"), choices=", ".join(choices))
 
 
 def _resolve_paths(sections: _Sections, base_dir: Path) -> None:
@@ -618,22 +685,25 @@ def _resolve_sqlite_url(url: str, data_dir: Path) -> str:
     return f"{scheme}:///{absolute}{query_mark}{query}"
 
 
+_POSITIVE_SECONDS = N_("expected a number of seconds greater than 0")
+
+
 def _check_values(sections: _Sections, plugins: PluginsConfig, file_label: str, problems: list[ConfigProblem]) -> None:
-    def problem(table: str, key: str, value: Any, expected: str) -> None:
+    def problem(table: str, key: str, value: Any, expected: Text) -> None:
         problems.append(ConfigProblem(file_label, table, key, value, expected))
 
     instance = sections.instance
     if instance.locale not in SUPPORTED_LOCALES:
-        problem("instance", "locale", instance.locale, "expected one of " + ", ".join(SUPPORTED_LOCALES))
+        problem("instance", "locale", instance.locale, _one_of(SUPPORTED_LOCALES))
     try:
         ZoneInfo(instance.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        problem("instance", "timezone", instance.timezone, "expected an IANA time zone name such as Asia/Shanghai")
+        problem("instance", "timezone", instance.timezone, Text(N_("expected an IANA time zone name such as Asia/Shanghai")))
     base = urlsplit(instance.base_url)
     if base.scheme not in ("http", "https") or not base.netloc:
-        problem("instance", "base_url", instance.base_url, "expected an http:// or https:// URL such as http://127.0.0.1:8000")
+        problem("instance", "base_url", instance.base_url, Text(N_("expected an http:// or https:// URL such as http://127.0.0.1:8000")))
     if not instance.name.strip():
-        problem("instance", "name", instance.name, "expected a non-empty name")
+        problem("instance", "name", instance.name, Text(N_("expected a non-empty name")))
 
     storage = sections.storage
     if "://" not in storage.url:
@@ -641,38 +711,38 @@ def _check_values(sections: _Sections, plugins: PluginsConfig, file_label: str, 
             "storage",
             "url",
             storage.url,
-            "expected a database URL such as sqlite:///wenti.db or postgresql+psycopg://wenti@127.0.0.1/wenti",
+            Text(N_("expected a database URL such as sqlite:///wenti.db or postgresql+psycopg://wenti@127.0.0.1/wenti")),
         )
     synchronous = storage.sqlite_synchronous.upper()
     if synchronous not in SYNCHRONOUS_MODES:
-        problem("storage", "sqlite_synchronous", storage.sqlite_synchronous, "expected one of " + ", ".join(SYNCHRONOUS_MODES))
+        problem("storage", "sqlite_synchronous", storage.sqlite_synchronous, _one_of(SYNCHRONOUS_MODES))
     storage.sqlite_synchronous = synchronous
 
     outbox = sections.outbox
     if outbox.max_attempts < 1:
-        problem("outbox", "max_attempts", outbox.max_attempts, "expected an integer of at least 1")
+        problem("outbox", "max_attempts", outbox.max_attempts, Text(N_("expected an integer of at least 1")))
     if outbox.base_delay_seconds <= 0:
-        problem("outbox", "base_delay_seconds", outbox.base_delay_seconds, "expected a number of seconds greater than 0")
+        problem("outbox", "base_delay_seconds", outbox.base_delay_seconds, Text(_POSITIVE_SECONDS))
     if outbox.max_delay_seconds < outbox.base_delay_seconds:
         problem(
             "outbox",
             "max_delay_seconds",
             outbox.max_delay_seconds,
-            f"expected a number of seconds at least base_delay_seconds ({outbox.base_delay_seconds})",
+            Text(N_("expected a number of seconds at least base_delay_seconds ({base})"), base=outbox.base_delay_seconds),
         )
     if outbox.timeout_seconds <= 0:
-        problem("outbox", "timeout_seconds", outbox.timeout_seconds, "expected a number of seconds greater than 0")
+        problem("outbox", "timeout_seconds", outbox.timeout_seconds, Text(_POSITIVE_SECONDS))
 
     attachments = sections.attachments
     if attachments.max_size_mb < 1:
-        problem("attachments", "max_size_mb", attachments.max_size_mb, "expected an integer number of megabytes of at least 1")
+        problem("attachments", "max_size_mb", attachments.max_size_mb, Text(N_("expected an integer number of megabytes of at least 1")))
     if not attachments.store.strip():
-        problem("attachments", "store", attachments.store, "expected the name of a blob store such as filesystem")
+        problem("attachments", "store", attachments.store, Text(N_("expected the name of a blob store such as filesystem")))
 
     for key in ("disabled", "enabled"):
         for index, name in enumerate(getattr(plugins, key) or []):
             if not name.strip() or name != name.strip():
-                problem("plugins", f"{key}[{index}]", name, "expected a plugin's entry-point name without spaces")
+                problem("plugins", f"{key}[{index}]", name, Text(N_("expected a plugin's entry-point name without spaces")))
 
 
 def _raise_problems(problems: list[ConfigProblem]) -> None:
@@ -681,12 +751,10 @@ def _raise_problems(problems: list[ConfigProblem]) -> None:
     if len(problems) == 1:
         only = problems[0]
         if not only.key:
-            error = ConfigError(
-                "{file}: [{table}] is invalid: {expected}", file=only.file, table=only.table, expected=only.expected
-            )
+            error = ConfigError(_TABLE_INVALID, file=only.file, table=only.table, expected=only.expected)
         elif only.missing:
             error = ConfigError(
-                "{file}: [{table}] {key} is missing: {expected}",
+                _KEY_MISSING,
                 file=only.file,
                 table=only.table,
                 key=only.key,
@@ -696,13 +764,25 @@ def _raise_problems(problems: list[ConfigProblem]) -> None:
             error = ConfigError(file=only.file, table=only.table, key=only.key, value=only.value, expected=only.expected)
     else:
         error = ConfigError(
-            "{file}: {count} settings are invalid:\n{details}",
+            N_("{file}: {count} settings are invalid:\n{details}"),
             file=problems[0].file,
             count=len(problems),
-            details="\n".join(f"  - {problem.describe()}" for problem in problems),
+            details=_Lines([problem.text() for problem in problems]),
         )
     error.problems = list(problems)  # type: ignore[attr-defined]
     raise error
+
+
+class _Lines(str):
+    """Problem lines that translate when formatted, like `Text`."""
+
+    def __new__(cls, lines: list[Text]) -> _Lines:
+        joined = super().__new__(cls, "\n".join(f"  - {str.__str__(line)}" for line in lines))
+        joined.lines = lines
+        return joined
+
+    def __format__(self, spec: str) -> str:
+        return format("\n".join(f"  - {line}" for line in self.lines), spec)
 
 
 def _redact_raw(table: dict[str, Any]) -> dict[str, Any]:
@@ -749,7 +829,7 @@ def write_default_config(
     target = Path(path)
     if target.exists() and not overwrite:
         raise ConfigError(
-            "{file}: the file already exists. Remove it, choose another folder, or pass overwrite.",
+            N_("{file}: the file already exists. Remove it, choose another folder, or pass overwrite."),
             file=str(target),
         )
 

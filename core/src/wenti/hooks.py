@@ -27,6 +27,7 @@ import attrs
 import pluggy
 
 from wenti.errors import ConfigError, PluginError
+from wenti.i18n import N_
 from wenti.records import (
     BlobStore,
     BusinessCalendar,
@@ -79,7 +80,7 @@ def registration_hooks() -> dict[str, tuple[type, tuple[str, ...]]]:
         record_type = getattr(records, match.group(1), None) if match else None
         if not isinstance(record_type, type):
             raise PluginError(
-                "Hook spec {hook} must be annotated to return list[<a class of wenti.records>], not {annotation}.",
+                N_("Hook spec {hook} must be annotated to return list[<a class of wenti.records>], not {annotation}."),
                 hook=name,
                 annotation=annotation,
             )
@@ -177,9 +178,11 @@ class Hooks:
         if chosen is None:
             installed = ", ".join(sorted({s for b in backends for s in b.schemes})) or "none"
             raise ConfigError(
-                "{file}: [storage] url = {value!r} is invalid: no installed storage backend accepts the scheme "
-                "{scheme!r} (installed schemes: {installed}). Install a storage plugin such as wenti-sql or "
-                "change the URL.",
+                N_(
+                    "{file}: [storage] url = {value!r} is invalid: no installed storage backend accepts the scheme "
+                    "{scheme!r} (installed schemes: {installed}). Install a storage plugin such as wenti-sql or "
+                    "change the URL."
+                ),
                 file=config.file_label,
                 value=_redact_url(url),
                 scheme=scheme,
@@ -263,7 +266,7 @@ class Hooks:
                 self._call(impl, {"app": app})
             except Exception as error:
                 raise PluginError(
-                    "Plugin {plugin} failed to start: {error}. Check its configuration or disable it.",
+                    N_("Plugin {plugin} failed to start: {error}. Check its configuration or disable it."),
                     plugin=self._describe(impl.plugin_name),
                     error=f"{type(error).__name__}: {error}",
                 ) from error
@@ -293,7 +296,10 @@ class Hooks:
             if impl.plugin_name == plugin_name:
                 return self._call(impl, kwargs)
         raise PluginError(
-            "Plugin {plugin} does not implement {hook}; it may have been disabled or removed since the delivery was queued.",
+            N_(
+                "Plugin {plugin} does not implement {hook}; "
+                "it may have been disabled or removed since the delivery was queued."
+            ),
             plugin=plugin_name,
             hook=hook_name,
         )
@@ -304,7 +310,7 @@ class Hooks:
         """Collect the records of any registration hook that takes no arguments, by hook name."""
         record_type, argnames = registration_hooks()[hook_name]
         if argnames:
-            raise PluginError("Hook {hook} needs arguments; call its own facade method.", hook=hook_name)
+            raise PluginError(N_("Hook {hook} needs arguments; call its own facade method."), hook=hook_name)
         return self._records(hook_name, record_type)
 
     def collect_records(self, hook_name: str, record_type: type[R], **kwargs: Any) -> list[R]:
@@ -323,8 +329,10 @@ class Hooks:
                 previous = owners.get(checked.name)  # type: ignore[attr-defined]
                 if previous is not None:
                     raise PluginError(
-                        "Plugins {first} and {second} both register {kind} {name!r} in {hook}. "
-                        "Disable one of them in [plugins] disabled and report the conflict to the plugin authors.",
+                        N_(
+                            "Plugins {first} and {second} both register {kind} {name!r} in {hook}. "
+                            "Disable one of them in [plugins] disabled and report the conflict to the plugin authors."
+                        ),
                         first=self._describe(previous),
                         second=self._describe(impl.plugin_name),
                         kind=record_type.__name__,
@@ -338,7 +346,7 @@ class Hooks:
     def _check_record(self, hook_name: str, record_type: type, plugin_name: str, record: Any) -> Any:
         if not isinstance(record, record_type):
             raise PluginError(
-                "Plugin {plugin} returned {value!r} from {hook}; expected wenti.records.{kind} records.",
+                N_("Plugin {plugin} returned {value!r} from {hook}; expected wenti.records.{kind} records."),
                 plugin=self._describe(plugin_name),
                 value=record,
                 hook=hook_name,
@@ -347,8 +355,10 @@ class Hooks:
         name = record.name
         if not isinstance(name, str) or not name or name != name.strip().lower():
             raise PluginError(
-                "Plugin {plugin} registers {kind} with the name {name!r} in {hook}; "
-                "names must be non-empty, lower-case and without surrounding spaces.",
+                N_(
+                    "Plugin {plugin} registers {kind} with the name {name!r} in {hook}; "
+                    "names must be non-empty, lower-case and without surrounding spaces."
+                ),
                 plugin=self._describe(plugin_name),
                 kind=record_type.__name__,
                 name=name,
@@ -396,7 +406,7 @@ class Hooks:
     def _impls_in_call_order(self, hook_name: str) -> list[Any]:
         caller = getattr(self._pm.hook, hook_name, None)
         if caller is None:
-            raise PluginError("No hook named {hook} is specified in wenti.hookspecs.", hook=hook_name)
+            raise PluginError(N_("No hook named {hook} is specified in wenti.hookspecs."), hook=hook_name)
         # pluggy lists implementations in registration order and calls them in reverse.
         return list(reversed(caller.get_hookimpls()))
 

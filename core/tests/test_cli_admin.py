@@ -244,3 +244,39 @@ def test_unexpected_error_prints_one_line(make_wenti_app):
     assert "RuntimeError: disk on fire" in result.stderr
     assert "WENTI_LOG_LEVEL=DEBUG" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+class RecordingListener:
+    events: list[str] = []
+
+    @hookimpl
+    def issue_event(self, event, app):
+        RecordingListener.events.append(event.type)
+
+
+def test_pending_events_are_delivered(make_wenti_app):
+    from wenti.cli.state import deliver_pending_events
+
+    app = make_wenti_app(config_toml=SQL_ONLY, plugins=[(RecordingListener(), "recorder")])
+    RecordingListener.events = []
+    app.issues.create(app.context("default", "agent"), title="事件投递")
+
+    delivered = deliver_pending_events(app)
+
+    assert delivered == 1
+    assert RecordingListener.events == ["issue.created"]
+    assert app.outbox.list(app.context("default", "admin"), "pending") == []
+
+
+def test_closing_an_owned_app_delivers_events(make_wenti_app):
+    from wenti.cli.state import CliState
+
+    app = make_wenti_app(config_toml=SQL_ONLY, plugins=[(RecordingListener(), "recorder")])
+    RecordingListener.events = []
+    app.issues.create(app.context("default", "agent"), title="退出前投递")
+    state = CliState(None, "default", "agent", "en")
+    state.adopt(app, owned=True)
+
+    state.close()
+
+    assert RecordingListener.events == ["issue.created"]

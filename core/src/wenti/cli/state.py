@@ -86,9 +86,34 @@ class CliState:
         self._owns_app = owned
 
     def close(self) -> None:
+        """Deliver the events this run produced, then close the app if this run built it."""
         if self._app is not None and self._owns_app:
-            self._app.close()
+            try:
+                deliver_pending_events(self._app)
+            finally:
+                self._app.close()
         self._app = None
+
+
+# Rounds of `dispatch_pending` at exit; each delivers up to 500 messages per tenant.
+MAX_DISPATCH_ROUNDS = 200
+
+
+def deliver_pending_events(app: App) -> int:
+    """Deliver due outbox messages before the process exits; `wenti serve` is not running.
+
+    Failed deliveries are rescheduled by the dispatcher and stay in the outbox for
+    the next run or for `wenti serve`.
+    """
+    delivered = 0
+    for _round in range(MAX_DISPATCH_ROUNDS):
+        count = app.outbox.dispatch_pending()
+        delivered += count
+        if count == 0:
+            break
+    if delivered:
+        log.info("delivered %d outbox messages before exit", delivered)
+    return delivered
 
 
 def get_state() -> CliState:

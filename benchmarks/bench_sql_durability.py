@@ -7,7 +7,7 @@ chooses NORMAL (the default) or FULL. This script measures what FULL costs:
    layer writes for a new issue (the issue, its history event, an audit row and
    one outbox row), for each setting.
 2. Reference: plain `sqlite3` with the same pragmas, one single-row INSERT per
-   commit, so the store's own overhead can be told apart from the fsync cost.
+   commit, which separates the store's own overhead from the fsync cost.
 
 Each measurement starts from a fresh database file and is repeated; the median
 rate is reported. Results go to `--out` as JSON and to the terminal as a table

@@ -26,7 +26,7 @@ def _open(url: str, config: Any = None, hooks: Any = None) -> SqlStore:
 def startup(app: Any) -> None:
     """Migrate plugins' tables when the store was opened without the hook facade.
 
-    The core passes `hooks` to `open`, so the store normally knows every plugin's
+    The core passes `hooks` to `open`, so the store normally has every plugin's
     `SqlSchema` from the start. A store opened with only the URL and the config
     learns them here, before other plugins start, and migrates their branches if
     the app migrated the core tables.

@@ -22,7 +22,7 @@ class SqlStoreError(WentiError):
     """Base class whose messages live in the `wenti_sql` catalog."""
 
     def translated(self, gettext: Any) -> str:
-        """The message in the language of `gettext`, falling back to this plugin's catalog."""
+        """Translate the message with `gettext`, falling back to this plugin's catalog."""
         params = dict(self.params)
         if "what" in params:
             params["what"] = _translate(gettext, str(params["what"]))

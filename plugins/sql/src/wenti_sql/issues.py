@@ -1,6 +1,6 @@
 """The issue repository: writes with version compare-and-swap, and issue lists.
 
-Lists use keyset pagination: the cursor holds the sort-key values of the last
+Lists use keyset pagination: the cursor stores the sort-key values of the last
 issue on a page, and the next page starts strictly after them. Issues inserted
 while a reader pages through therefore never shift the pages, so no issue is
 returned twice and none that existed when the first page was read is skipped.
@@ -275,8 +275,14 @@ def _escape_like(text: str) -> str:
 
 
 def _external_ids(issues: Sequence[Issue]) -> str:
+    """Describe the external ids of a batch for an error message, the first five at most."""
     ids = [f"{issue.source}:{issue.external_id}" for issue in issues if issue.external_id]
-    return ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "") if ids else "(no external id)"
+    if not ids:
+        return "(no external id)"
+    shown = ", ".join(ids[:5])
+    if len(ids) > 5:
+        shown += " …"
+    return shown
 
 
 def _order_by(sort: tuple[str, ...]) -> list[Any]:

@@ -107,7 +107,7 @@ class SqlUnitOfWork:
         self.sql_connection().rollback()
 
     def sql_connection(self) -> Connection:
-        """The SQLAlchemy `Connection` of this transaction, for plugins that own tables."""
+        """Return the SQLAlchemy `Connection` of this transaction, for plugins that own tables."""
         if self._connection is None:
             raise RuntimeError("the unit of work is not open; use it as `with store.unit_of_work(tenant) as uow:`")
         return self._connection
@@ -128,7 +128,7 @@ class SqlStore:
 
         On SQLite a unit of work takes the database's write lock when it begins
         (`BEGIN IMMEDIATE`), so a transaction that reads and then writes never fails
-        because another one committed in between; the cost is that units of work run
+        because another one committed in between. The cost is that units of work run
         one at a time. `readonly=True` begins a plain deferred transaction that reads
         alongside a writer, for long exports. Other databases ignore the flag.
         """
@@ -143,7 +143,7 @@ class SqlStore:
         self._schemas = schemas
 
     def schemas(self) -> list[SqlSchema]:
-        """The tables plugins declare through `register_sql_schemas`."""
+        """Return the tables plugins declare through `register_sql_schemas`."""
         return list(self._schemas()) if self._schemas is not None else []
 
     def upgrade(self) -> None:

@@ -308,3 +308,17 @@ def test_installed_workspace_plugins_load_strictly(tmp_path):
     failed = [status for status in host.statuses if status.status == FAILED]
     assert failed == []
     assert host.statuses[-1].name == "wenti.builtin"
+
+
+def test_failure_reason_translates(site, tmp_path):
+    from wenti.i18n import use_locale
+
+    write_fake_distribution(site, "fakeplug-old", "0.9", {"old": "fakeplug_old"}, {"fakeplug_old.py": OLD_API})
+    host = _load(site, tmp_path, disabled=["other"])
+
+    error = _status(host, "old").error
+
+    with use_locale("zh_CN"):
+        assert "请安装适用于此版本的 fakeplug-old" in f"{error}"
+    with use_locale("en"):
+        assert "install a version of fakeplug-old made for it" in f"{error}"

@@ -38,9 +38,10 @@ import attrs
 import pluggy
 
 from wenti import hookspecs
-from wenti.config import ENV_DISABLE_PLUGINS, ENV_LOAD_PLUGINS, ENV_TRACE_HOOKS, env_plugin_list
+from wenti.config import ENV_DISABLE_PLUGINS, ENV_LOAD_PLUGINS, ENV_TRACE_HOOKS, Text, env_plugin_list
 from wenti.errors import PluginError
 from wenti.hooks import Hooks, registration_hooks
+from wenti.i18n import N_
 
 if TYPE_CHECKING:
     from wenti.config import Config
@@ -222,27 +223,35 @@ def _load_one(
 
     if name in disabled:
         host.pm.set_blocked(name)
-        status.status, status.error = DISABLED, "disabled in configuration"
+        status.status, status.error = DISABLED, Text(N_("disabled in configuration"))
         return status
     if allowlist is not None and name not in allowlist:
         host.pm.set_blocked(name)
-        status.status, status.error = DISABLED, "not in the enabled list"
+        status.status, status.error = DISABLED, Text(N_("not in the enabled list"))
         return status
     if host.pm.get_plugin(name) is not None:
-        return _fail(status, f"another distribution already registered a plugin named {name}", strict)
+        return _fail(status, Text(N_("another distribution already registered a plugin named {plugin}"), plugin=name), strict)
 
     try:
         module = entry_point.load()
     except Exception as error:
         log.debug("import of plugin %s failed", name, exc_info=True)
-        return _fail(status, f"import of {entry_point.value} failed: {type(error).__name__}: {error}", strict)
+        failure = Text(N_("import of {module} failed: {error}"), module=entry_point.value, error=f"{type(error).__name__}: {error}")
+        return _fail(status, failure, strict)
 
     declared = getattr(module, "wenti_api_version", None)
     if declared is not None and str(declared) != str(_api_version()):
         return _fail(
             status,
-            f"it declares wenti_api_version {declared!r} but this wenti-core provides API version {_api_version()}; "
-            f"install a version of {dist_name} made for it",
+            Text(
+                N_(
+                    "it declares wenti_api_version {declared!r} but this wenti-core provides API version {api}; "
+                    "install a version of {dist} made for it"
+                ),
+                declared=declared,
+                api=_api_version(),
+                dist=dist_name,
+            ),
             strict,
         )
 
@@ -259,10 +268,10 @@ def _load_one(
         _claim_names(host, module, name, owners)
     except PluginError as error:
         host.pm.unregister(module)
-        return _fail(status, str(error), strict)
+        return _fail(status, error.params.get("error", str(error)), strict)
     except Exception as error:
         host.pm.unregister(module)
-        return _fail(status, f"a registration hook raised {type(error).__name__}: {error}", strict)
+        return _fail(status, Text(N_("a registration hook raised {error}"), error=f"{type(error).__name__}: {error}"), strict)
 
     status.hooks = _hook_names(host.pm, module)
     return status
@@ -285,7 +294,12 @@ def _claim_names(host: PluginHost, plugin: Any, name: str, owners: dict[tuple[st
                     plugin=name,
                     dist="-",
                     version="-",
-                    error=f"{hook_name} returned {record!r}; expected wenti.records.{record_type.__name__} records",
+                    error=Text(
+                        N_("{hook} returned {value!r}; expected wenti.records.{kind} records"),
+                        hook=hook_name,
+                        value=record,
+                        kind=record_type.__name__,
+                    ),
                 )
             key = (hook_name, record_name)
             if key in owners or key in claimed:
@@ -294,8 +308,13 @@ def _claim_names(host: PluginHost, plugin: Any, name: str, owners: dict[tuple[st
                     plugin=name,
                     dist="-",
                     version="-",
-                    error=f"{hook_name} registers {record_type.__name__} {record_name!r}, "
-                    f"which plugin {host.describe(other)} already registers",
+                    error=Text(
+                        N_("{hook} registers {kind} {name!r}, which plugin {other} already registers"),
+                        hook=hook_name,
+                        kind=record_type.__name__,
+                        name=record_name,
+                        other=host.describe(other),
+                    ),
                 )
             claimed.append(key)
     for key in claimed:

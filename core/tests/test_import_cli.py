@@ -254,3 +254,15 @@ def test_reporter_may_not_import(cli_app, tmp_path, mapping_file):
 
     assert result.exit_code == 4
     assert _issues(cli_app) == []
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_repeated_id_in_one_file_counts_once(cli_app, tmp_path, mapping_file, dry_run):
+    source = _write_csv(tmp_path / "issues.csv", [ROWS[0], ROWS[1], ROWS[0]], "utf-8")
+    options = ["--dry-run"] if dry_run else []
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), "--batch-size", "1", *options, user="agent")
+
+    assert result.exit_code == 0, result.output
+    assert "Read 3 rows: 2 imported, 1 skipped as already imported, 0 rejected." in result.stdout
+    assert len(_issues(cli_app)) == (0 if dry_run else 2)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from wenti.errors import WentiError
+from wenti.errors import ValidationFailed, WentiError
 from wenti.i18n import N_
 from wenti.importing.mapping import Mapping
 from wenti.importing.readers import SourceFileError, SourceRow, SourceTable, read_table
@@ -82,9 +82,11 @@ def run_import(
     report = ImportReport(file=str(path), read=len(table.rows), dry_run=dry_run, encoding=table.encoding)
     log.info("import start tenant=%s file=%s rows=%d dry_run=%s", ctx.tenant_id, path, len(table.rows), dry_run)
 
+    # A dry run writes nothing, so ids seen in earlier batches are remembered here.
+    seen: set[tuple[str, str]] = set()
     for start in range(0, len(table.rows), batch_size):
         batch = table.rows[start : start + batch_size]
-        _import_batch(app, ctx, batch, mapper, report, dry_run)
+        _import_batch(app, ctx, batch, mapper, report, dry_run, seen)
         if on_progress is not None:
             on_progress(len(batch))
 
@@ -112,7 +114,9 @@ def check_columns(table: SourceTable, mapping: Mapping) -> None:
         )
 
 
-def _import_batch(app: App, ctx: Context, batch: Sequence[SourceRow], mapper: RowMapper, report: ImportReport, dry_run: bool) -> None:
+def _import_batch(
+    app: App, ctx: Context, batch: Sequence[SourceRow], mapper: RowMapper, report: ImportReport, dry_run: bool, seen: set[tuple[str, str]]
+) -> None:
     mapped: list[tuple[SourceRow, ImportedIssue]] = []
     for row in batch:
         try:
@@ -124,7 +128,7 @@ def _import_batch(app: App, ctx: Context, batch: Sequence[SourceRow], mapper: Ro
 
     issues = [issue for _row, issue in mapped]
     if dry_run:
-        imported, duplicates, rejected = _check_without_writing(app, ctx, issues)
+        imported, duplicates, rejected = _check_without_writing(app, ctx, issues, seen)
     else:
         result = app.issues.import_batch(ctx, issues)
         imported, duplicates, rejected = len(result.imported), len(result.duplicates), result.rejected
@@ -137,7 +141,9 @@ def _import_batch(app: App, ctx: Context, batch: Sequence[SourceRow], mapper: Ro
     report.rejected.sort(key=lambda rejection: rejection.row)
 
 
-def _check_without_writing(app: App, ctx: Context, issues: Sequence[ImportedIssue]) -> tuple[int, int, list[tuple[int, WentiError]]]:
+def _check_without_writing(
+    app: App, ctx: Context, issues: Sequence[ImportedIssue], seen: set[tuple[str, str]]
+) -> tuple[int, int, list[tuple[int, WentiError]]]:
     """Run the service's field checks and the duplicate lookup, and write nothing."""
     with app.uow(ctx.tenant_id) as uow:
         queues = {queue.key: queue for queue in uow.queues.list()}
@@ -152,7 +158,6 @@ def _check_without_writing(app: App, ctx: Context, issues: Sequence[ImportedIssu
 
     imported = duplicates = 0
     rejected: list[tuple[int, WentiError]] = []
-    seen: set[tuple[str, str | None]] = set()
     for index, issue in enumerate(issues):
         key = (issue.source, issue.external_id)
         if issue.external_id and (key in known or key in seen):
@@ -161,7 +166,7 @@ def _check_without_writing(app: App, ctx: Context, issues: Sequence[ImportedIssu
         try:
             queue = queues.get(issue.queue or "")
             if queue is None:
-                raise SourceFileError(
+                raise ValidationFailed(
                     N_("Queue {value!r} does not exist; use one of: {choices}."), value=issue.queue, choices=", ".join(queues) or "-"
                 )
             F.check_title(issue.title)
@@ -173,7 +178,8 @@ def _check_without_writing(app: App, ctx: Context, issues: Sequence[ImportedIssu
         except WentiError as error:
             rejected.append((index, error))
             continue
-        seen.add(key)
+        if issue.external_id:
+            seen.add((issue.source, issue.external_id))
         imported += 1
     return imported, duplicates, rejected
 

@@ -46,7 +46,15 @@ DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (10, 60, 300, 1800, 7200, 21600, 504
 
 @attrs.define
 class DispatchSettings:
+    """How a dispatcher works.
+
+    `ack_batch` is how many delivered messages are marked in one transaction. A
+    crash before the mark resends them, with the same message ids, so a larger
+    batch trades more repeats after a crash for fewer commits.
+    """
+
     batch_size: int = 200
+    ack_batch: int = 20
     lease_seconds: float = 120.0
     jitter: float = 0.1
     digest_max_items: int = 30
@@ -100,6 +108,7 @@ class Dispatcher:
         self.settings = settings or DispatchSettings()
         self.rng = rng or random.Random()
         self._lock = threading.Lock()
+        self._acks: list[int] = []
 
     # -- one round ---------------------------------------------------------------
 
@@ -110,9 +119,30 @@ class Dispatcher:
             tenants = list(tenant_ids) if tenant_ids is not None else self._due_tenants()
             for tenant_id in tenants:
                 claimed = self._claim(tenant_id)
-                for group in self._groups(claimed):
-                    self._send_group(group, result)
+                try:
+                    for group in self._groups(claimed):
+                        self._send_group(group, result)
+                finally:
+                    self._flush_acks(tenant_id)
+                    self._flush_channels()
         return result
+
+    def _flush_acks(self, tenant_id: str) -> None:
+        if not self._acks:
+            return
+        with self.transaction(tenant_id) as conn:
+            queue.mark_delivered(conn, self._acks, self.clock.now())
+        self._acks = []
+
+    def _flush_channels(self) -> None:
+        """Let channels that buffer work (the webhook attempt log) write it now."""
+        for send in self.channels.values():
+            flush = getattr(send, "flush", None)
+            if flush is not None:
+                try:
+                    flush(self.app)
+                except Exception:
+                    log.exception("channel flush failed")
 
     def run_until_idle(self, max_rounds: int = 1000) -> DispatchResult:
         """Repeat rounds until one sends nothing; bounded by `max_rounds`."""
@@ -133,10 +163,12 @@ class Dispatcher:
 
     def _claim(self, tenant_id: str) -> list[queue.Delivery]:
         now = self.clock.now()
-        lease_until = now + timedelta(seconds=self.settings.lease_seconds)
+        # The random microseconds make the lease time this claim's own token.
+        lease_until = now + timedelta(seconds=self.settings.lease_seconds, microseconds=self.rng.randrange(1, 999_999))
         with self.transaction(tenant_id) as conn:
             candidates = queue.due(conn, tenant_id, now, self.settings.batch_size)
-            return [row for row in candidates if queue.claim(conn, row.id, now, lease_until)]
+            taken = set(queue.claim_many(conn, [row.id for row in candidates], now, lease_until))
+        return [row for row in candidates if row.id in taken]
 
     def _groups(self, rows: Sequence[queue.Delivery]) -> list[list[queue.Delivery]]:
         """Single rows, except that rows for the same digest channel and recipient share a group."""
@@ -179,10 +211,9 @@ class Dispatcher:
             self._record_failure(group, exc, send, result)
             return
 
-        now = self.clock.now()
-        with self.transaction(first.tenant_id) as conn:
-            for row in group:
-                queue.mark_delivered(conn, row.id, now)
+        self._acks.extend(row.id for row in group)
+        if len(self._acks) >= self.settings.ack_batch:
+            self._flush_acks(first.tenant_id)
         result.delivered += len(group)
         log.debug("delivered tenant=%s channel=%s recipient=%s messages=%d", first.tenant_id, first.channel, first.recipient, len(group))
 

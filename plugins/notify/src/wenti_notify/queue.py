@@ -203,10 +203,37 @@ def claim(conn: Connection, delivery_id: int, now: datetime, lease_until: dateti
     return result.rowcount == 1
 
 
-def mark_delivered(conn: Connection, delivery_id: int, now: datetime) -> None:
+def claim_many(conn: Connection, delivery_ids: Sequence[int], now: datetime, lease_until: datetime) -> list[int]:
+    """Take leases on several due rows in two statements; returns the ids this call took.
+
+    `lease_until` doubles as the claim's token: rows another dispatcher took in
+    between keep their own lease time and are left out.
+    """
+    if not delivery_ids:
+        return []
     conn.execute(
         update(deliveries)
-        .where(deliveries.c.id == delivery_id)
+        .where(deliveries.c.id.in_(list(delivery_ids)), _due_condition(now))
+        .values(status=SENDING, lease_until=lease_until)
+    )
+    taken = conn.execute(
+        select(deliveries.c.id).where(
+            deliveries.c.id.in_(list(delivery_ids)),
+            deliveries.c.status == SENDING,
+            deliveries.c.lease_until == lease_until,
+        )
+    )
+    return sorted(taken.scalars())
+
+
+def mark_delivered(conn: Connection, delivery_ids: int | Sequence[int], now: datetime) -> None:
+    """Mark one row or several rows delivered."""
+    ids = [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
+    if not ids:
+        return
+    conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(ids))
         .values(
             status=DELIVERED,
             attempts=deliveries.c.attempts + 1,

@@ -54,6 +54,7 @@ def endpoint_status(app: Any, ctx: Any) -> list[dict[str, Any]]:
 def delivery_log(app: Any, ctx: Any, endpoint: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     """Attempts, newest first, of one endpoint or of all; bodies are left out."""
     _require_admin(ctx)
+    channel.flush(app)
     query = select(attempts).where(attempts.c.tenant_id == ctx.tenant_id)
     if endpoint is not None:
         query = query.where(attempts.c.endpoint == endpoint)

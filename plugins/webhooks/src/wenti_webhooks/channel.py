@@ -31,6 +31,15 @@ from wenti_webhooks.signing import sign_headers
 
 log = logging.getLogger(__name__)
 
+# How long the set of disabled endpoints read from the database is reused. An
+# endpoint this process disables is dropped at once; one enabled from another
+# process is picked up within this time.
+DISABLED_CACHE_SECONDS = 5.0
+
+# Attempts kept in memory before they are written to the delivery log; the
+# dispatcher also writes them at the end of every round.
+LOG_BUFFER = 50
+
 # Longest `Retry-After` we honour; a larger value is clamped so a typo on the
 # receiver cannot park deliveries for days.
 MAX_RETRY_AFTER_SECONDS = 3600
@@ -81,6 +90,8 @@ class WebhookChannel:
     def __init__(self) -> None:
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
+        self._disabled: dict[tuple[int, str], tuple[float, set[str]]] = {}
+        self._log: list[tuple[Any, dict[str, Any]]] = []
 
     def client(self) -> httpx.Client:
         with self._lock:
@@ -105,8 +116,36 @@ class WebhookChannel:
         wanted = [e for e in config.endpoints if e.tenant == event.tenant_id and e.wants(kind)]
         if not wanted:
             return []
-        disabled = disabled_endpoints(app, event.tenant_id)
+        disabled = self.disabled(app, event.tenant_id)
         return [endpoint.name for endpoint in wanted if endpoint.name not in disabled]
+
+    def disabled(self, app: Any, tenant_id: str) -> set[str]:
+        """Disabled endpoint names, read from the database at most every few seconds."""
+        key = (id(app), tenant_id)
+        cached = self._disabled.get(key)
+        if cached is not None and time.monotonic() - cached[0] < DISABLED_CACHE_SECONDS:
+            return cached[1]
+        names = disabled_endpoints(app, tenant_id)
+        self._disabled[key] = (time.monotonic(), names)
+        return names
+
+    def forget_disabled(self) -> None:
+        self._disabled.clear()
+
+    def flush(self, app: Any) -> None:
+        """Write the buffered attempts of `app` to the delivery log."""
+        with self._lock:
+            mine = [values for owner, values in self._log if owner is app]
+            self._log = [(owner, values) for owner, values in self._log if owner is not app]
+        if not mine:
+            return
+        by_tenant: dict[str, list[dict[str, Any]]] = {}
+        for values in mine:
+            by_tenant.setdefault(values["tenant_id"], []).append(values)
+        for tenant_id, rows in by_tenant.items():
+            with app.uow(tenant_id) as uow:
+                uow.sql_connection().execute(attempts.insert(), rows)
+                uow.commit()
 
     def __call__(self, message: dict[str, Any], app: Any) -> None:
         config = config_of(app)
@@ -117,7 +156,7 @@ class WebhookChannel:
                 f"webhook endpoint {message['recipient']!r} is no longer configured for tenant {tenant_id}",
                 permanent=True,
             )
-        if endpoint.name in disabled_endpoints(app, tenant_id):
+        if endpoint.name in self.disabled(app, tenant_id):
             raise DeliveryError(
                 f"webhook endpoint {endpoint.name!r} is disabled; enable it with `wenti webhooks enable {endpoint.name}`",
                 permanent=True,
@@ -125,7 +164,12 @@ class WebhookChannel:
 
         body = payload_bytes(message)
         result = self.post(endpoint, message["id"], body, config.timeout_seconds, app.clock.now())
-        record_attempt(app, tenant_id, endpoint.name, message["id"], message["event_type"], body, result, manual=False)
+        values = attempt_values(app, tenant_id, endpoint.name, message["id"], message["event_type"], body, result, manual=False)
+        with self._lock:
+            self._log.append((app, values))
+            full = len(self._log) >= LOG_BUFFER
+        if full or not result.succeeded:
+            self.flush(app)
         raise_for_result(app, tenant_id, endpoint, result)
 
     def post(self, endpoint: Endpoint, message_id: str, body: bytes, timeout: float, now: datetime) -> AttemptResult:
@@ -163,6 +207,31 @@ def raise_for_result(app: Any, tenant_id: str, endpoint: Endpoint, result: Attem
     raise DeliveryError(str(result.error), retry_after=result.retry_after)
 
 
+def attempt_values(
+    app: Any,
+    tenant_id: str,
+    endpoint: str,
+    message_id: str,
+    event_type: str,
+    body: bytes,
+    result: AttemptResult,
+    manual: bool,
+) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "endpoint": endpoint,
+        "message_id": message_id,
+        "event_type": event_type,
+        "attempted_at": app.clock.now(),
+        "status_code": result.status_code,
+        "error": result.error,
+        "duration_ms": result.duration_ms,
+        "succeeded": result.succeeded,
+        "manual": manual,
+        "body": body.decode("utf-8"),
+    }
+
+
 def record_attempt(
     app: Any,
     tenant_id: str,
@@ -173,21 +242,10 @@ def record_attempt(
     result: AttemptResult,
     manual: bool,
 ) -> None:
+    """Write one attempt to the delivery log now (manual redeliveries)."""
     with app.uow(tenant_id) as uow:
         uow.sql_connection().execute(
-            attempts.insert().values(
-                tenant_id=tenant_id,
-                endpoint=endpoint,
-                message_id=message_id,
-                event_type=event_type,
-                attempted_at=app.clock.now(),
-                status_code=result.status_code,
-                error=result.error,
-                duration_ms=result.duration_ms,
-                succeeded=result.succeeded,
-                manual=manual,
-                body=body.decode("utf-8"),
-            )
+            attempts.insert().values(**attempt_values(app, tenant_id, endpoint, message_id, event_type, body, result, manual))
         )
         uow.commit()
 
@@ -204,6 +262,7 @@ def disabled_endpoints(app: Any, tenant_id: str) -> set[str]:
 
 def set_disabled(app: Any, tenant_id: str, endpoint: str, reason: str | None) -> None:
     """Disable an endpoint with `reason`, or enable it again with `reason=None`."""
+    channel.forget_disabled()
     with app.uow(tenant_id) as uow:
         conn = uow.sql_connection()
         key = (endpoint_states.c.tenant_id == tenant_id, endpoint_states.c.endpoint == endpoint)

@@ -888,7 +888,7 @@ disabled = []
 strict = false
 
 # Each plugin reads its own table, for example:
-# [plugins.notify_email]
+# [plugins.notify-email]
 # host = "smtp.example.com"
 # password = {{ env = "WENTI_SMTP_PASSWORD" }}
 

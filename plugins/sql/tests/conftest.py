@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+
+from wenti.hookspecs import hookimpl
+from wenti.records import SqlSchema
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 POSTGRES_ADMIN_URL = os.environ.get("WENTI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MARIADB_ADMIN_URL = os.environ.get("WENTI_TEST_MARIADB_URL", "mariadb+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4")
+
+SAMPLE_MIGRATIONS = Path(__file__).parent / "sample_migrations"
 
 _HOW_TO_START = {
     "postgresql": "start it with `service postgresql start` (Debian package postgresql) or set WENTI_TEST_POSTGRES_URL",
@@ -94,3 +100,28 @@ def postgres_url(_databases: _Databases) -> str:
 @pytest.fixture(scope="session")
 def mariadb_url(_databases: _Databases) -> str:
     return _databases.create("mariadb")
+
+
+class NotesPlugin:
+    """A plugin that owns one table, `sample_notes`, migrated by `sample_migrations/`."""
+
+    @hookimpl
+    def register_sql_schemas(self):
+        from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+
+        metadata = MetaData()
+        Table(
+            "sample_notes",
+            metadata,
+            Column("id", Integer(), primary_key=True, autoincrement=True),
+            Column("tenant_id", String(64), nullable=False),
+            Column("issue_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+            Column("body", Text(), nullable=False),
+            Index("ix_sample_notes_tenant_id_issue_id", "tenant_id", "issue_id"),
+        )
+        return [SqlSchema(name="sample", metadata=metadata, migrations=str(SAMPLE_MIGRATIONS), branch="sample")]
+
+
+@pytest.fixture
+def notes_plugin() -> NotesPlugin:
+    return NotesPlugin()

@@ -12,15 +12,12 @@ from sqlalchemy import inspect, text
 from wenti.config import Config
 from wenti.domain import Issue, Tenant
 from wenti.errors import ConfigError
-from wenti.hookspecs import hookimpl
-from wenti.records import SqlSchema
 from wenti.store import IssueQuery
 from wenti.testing.helpers import build_app
 from wenti_sql import SCHEMES, open_store, register_storage_backends
 from wenti_sql.errors import UnsupportedQuery
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)
-SAMPLE_MIGRATIONS = Path(__file__).parent / "sample_migrations"
 
 
 def _pragma(store, name: str):
@@ -179,26 +176,8 @@ def test_backend_record_lists_schemes() -> None:
     assert "mariadb+pymysql" in backend.schemes
 
 
-class _NotesPlugin:
-    @hookimpl
-    def register_sql_schemas(self):
-        from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
-
-        metadata = MetaData()
-        Table(
-            "sample_notes",
-            metadata,
-            Column("id", Integer(), primary_key=True, autoincrement=True),
-            Column("tenant_id", String(64), nullable=False),
-            Column("issue_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
-            Column("body", Text(), nullable=False),
-            Index("ix_sample_notes_tenant_id_issue_id", "tenant_id", "issue_id"),
-        )
-        return [SqlSchema(name="sample", metadata=metadata, migrations=str(SAMPLE_MIGRATIONS), branch="sample")]
-
-
-def test_app_migrates_plugin_tables_at_startup(tmp_path: Path) -> None:
-    app = build_app(tmp_path / "instance", enabled_plugins=["sql"], plugins=[(_NotesPlugin(), "notes")])
+def test_app_migrates_plugin_tables_at_startup(tmp_path: Path, notes_plugin) -> None:
+    app = build_app(tmp_path / "instance", enabled_plugins=["sql"], plugins=[(notes_plugin, "notes")])
     try:
         tables = set(inspect(app.store.engine).get_table_names())
         assert "sample_notes" in tables
@@ -296,7 +275,7 @@ def test_list_queries_use_their_index(sqlite_store, name: str, run, index: str) 
     assert index in plan, f"{name}: {plan}"
 
 
-def test_startup_migrates_when_store_lacks_schemas(tmp_path: Path) -> None:
+def test_startup_migrates_when_store_lacks_schemas(tmp_path: Path, notes_plugin) -> None:
     from types import SimpleNamespace
 
     from wenti_sql import startup
@@ -305,7 +284,7 @@ def test_startup_migrates_when_store_lacks_schemas(tmp_path: Path) -> None:
     try:
         store.upgrade()
         assert "sample_notes" not in inspect(store.engine).get_table_names()
-        hooks = SimpleNamespace(sql_schemas=_NotesPlugin().register_sql_schemas)
+        hooks = SimpleNamespace(sql_schemas=notes_plugin.register_sql_schemas)
         startup(SimpleNamespace(store=store, hooks=hooks))
         assert "sample_notes" in inspect(store.engine).get_table_names()
         assert store.has_schema_source

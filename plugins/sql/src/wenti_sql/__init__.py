@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from wenti import hookimpl
-from wenti.records import StorageBackend
+from wenti.records import CliCommand, StorageBackend
 from wenti_sql.store import SCHEMES, SqlStore, SqlUnitOfWork, open_store
 
 __all__ = ["SCHEMES", "SqlStore", "SqlUnitOfWork", "open_store"]
@@ -42,3 +42,10 @@ def startup(app: Any) -> None:
 @hookimpl
 def register_storage_backends() -> list[StorageBackend]:
     return [StorageBackend(name="sql", schemes=SCHEMES, open=_open)]
+
+
+@hookimpl
+def register_commands() -> list[CliCommand]:
+    from wenti_sql.cli import db_group
+
+    return [CliCommand(name="db", command=db_group)]

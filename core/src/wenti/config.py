@@ -342,8 +342,8 @@ class Config:
             else:
                 document["plugins"][name] = _redact_raw(self.plugins.tables[name])
 
-        header = f"# Effective configuration of {self.file_label}; secrets are redacted.\n"
-        return header + tomli_w.dumps(_toml_ready(document))
+        header = Text(N_("# Effective configuration of {file}; secrets are redacted."), file=self.file_label)
+        return f"{header}\n" + tomli_w.dumps(_toml_ready(document))
 
     def _config_classes(self) -> dict[str, type]:
         if self._host is None:

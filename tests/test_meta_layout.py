@@ -34,6 +34,7 @@ PUBLIC_WENTI_MODULES = {
     "wenti.cli",
     "wenti.cli.base",
     "wenti.cli.state",
+    "wenti.cli.output",
 }
 
 PLUGIN_MEMBERS = sorted(path for path in [*REPO.glob("plugins/*"), *REPO.glob("contrib/*")] if path.is_dir())

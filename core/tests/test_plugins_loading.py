@@ -119,13 +119,34 @@ def test_broken_import_in_strict_mode_raises(site, tmp_path):
     assert "0.1" in message
 
 
-def test_strict_from_config_raises(site, tmp_path):
+def test_strict_from_config_raises(site, tmp_path, monkeypatch):
+    monkeypatch.delenv("WENTI_STRICT_PLUGINS", raising=False)
     write_fake_distribution(site, "fakeplug-broken", "0.1", {"broken": "fakeplug_broken"}, {"fakeplug_broken.py": BROKEN})
     config = Config.default(tmp_path)
     config.plugins.strict = True
 
     with pytest.raises(PluginError):
         load_plugins(config, distributions=_distributions(site))
+
+
+def test_strict_from_environment_raises(site, tmp_path, monkeypatch):
+    write_fake_distribution(site, "fakeplug-broken", "0.1", {"broken": "fakeplug_broken"}, {"fakeplug_broken.py": BROKEN})
+    config = Config.default(tmp_path)
+
+    monkeypatch.setenv("WENTI_STRICT_PLUGINS", "0")
+    lenient = load_plugins(config, distributions=_distributions(site))
+    assert _status(lenient, "broken").status == FAILED
+
+    monkeypatch.setenv("WENTI_STRICT_PLUGINS", "1")
+    with pytest.raises(PluginError):
+        load_plugins(config, distributions=_distributions(site))
+
+
+def test_test_runs_are_strict():
+    import os
+
+    # Set by the wenti.testing pytest plugin for the whole run.
+    assert os.environ.get("WENTI_STRICT_PLUGINS") == "1"
 
 
 def test_incompatible_api_version_is_failed(site, tmp_path):

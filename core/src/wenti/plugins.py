@@ -21,6 +21,8 @@
 5. One INFO line lists the loaded, disabled and failed plugins with versions.
 
 `WENTI_TRACE_HOOKS=1` logs every hook call and its result to the `wenti.trace` logger.
+`WENTI_STRICT_PLUGINS=1` turns strict loading on, as `[plugins] strict = true` does;
+the `wenti.testing` pytest plugin sets it for every test run.
 """
 
 from __future__ import annotations
@@ -38,7 +40,14 @@ import attrs
 import pluggy
 
 from wenti import hookspecs
-from wenti.config import ENV_DISABLE_PLUGINS, ENV_LOAD_PLUGINS, ENV_TRACE_HOOKS, Text, env_plugin_list
+from wenti.config import (
+    ENV_DISABLE_PLUGINS,
+    ENV_LOAD_PLUGINS,
+    ENV_STRICT_PLUGINS,
+    ENV_TRACE_HOOKS,
+    Text,
+    env_plugin_list,
+)
 from wenti.errors import PluginError
 from wenti.hooks import Hooks, registration_hooks
 from wenti.i18n import N_
@@ -139,13 +148,15 @@ def load_plugins(
 ) -> PluginHost:
     """Load the plugins installed in the environment into a new `PluginHost`.
 
-    `strict` overrides `[plugins] strict`. `distributions` replaces the installed
+    `strict` overrides `[plugins] strict` and `$WENTI_STRICT_PLUGINS`; either of
+    those switches strict loading on when `strict` is None. `distributions` replaces the installed
     distributions (tests pass `importlib.metadata.distributions(path=[...])`).
     `builtins=False` leaves out `wenti.builtin`.
 
     Raises `PluginError` in strict mode when any plugin fails to load.
     """
-    strict = config.plugins.strict if strict is None else strict
+    if strict is None:
+        strict = config.plugins.strict or _env_flag(ENV_STRICT_PLUGINS)
     host = PluginHost(new_plugin_manager())
 
     disabled = set(config.plugins.disabled) | set(env_plugin_list(ENV_DISABLE_PLUGINS) or [])
@@ -171,7 +182,7 @@ def load_plugins(
         )
     host.pm.check_pending()
 
-    if os.environ.get(ENV_TRACE_HOOKS, "") not in ("", "0"):
+    if _env_flag(ENV_TRACE_HOOKS):
         _enable_tracing(host.pm)
         host.hooks.trace = True
 
@@ -384,6 +395,10 @@ def _enable_tracing(pm: pluggy.PluginManager) -> None:
 
     pm.add_hookcall_monitoring(before, after)
     log.info("hook tracing is on (%s); calls are logged to the wenti.trace logger", ENV_TRACE_HOOKS)
+
+
+def _env_flag(variable: str) -> bool:
+    return os.environ.get(variable, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _api_version() -> int:

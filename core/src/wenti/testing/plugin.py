@@ -6,14 +6,22 @@ instead of being skipped.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from wenti.clock import FrozenClock
+from wenti.config import ENV_STRICT_PLUGINS
 from wenti.plugins import PluginHost
 from wenti.testing.helpers import FROZEN_TIME, build_app, make_plugin_host
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every plugin load in the test run is strict, including `wenti` commands that
+    # tests start in a subprocess, so a plugin that fails to load fails the run.
+    os.environ.setdefault(ENV_STRICT_PLUGINS, "1")
 
 
 @pytest.fixture

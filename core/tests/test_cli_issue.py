@@ -1,4 +1,4 @@
-"""`wenti issue ...` against a real app on SQLite: output, filters, paging and refused changes."""
+"""`wenti issue ...` against a real app on SQLite: output, filters, paging and rejected changes."""
 
 from __future__ import annotations
 

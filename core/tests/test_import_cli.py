@@ -129,7 +129,7 @@ def test_import_reads_utf8_bom_and_gb18030(cli_app, tmp_path, mapping_file, enco
     assert issue.external_id == "G-1"
 
 
-def test_file_in_unexpected_encoding_is_refused(cli_app, tmp_path, mapping_file):
+def test_file_in_unexpected_encoding_is_rejected(cli_app, tmp_path, mapping_file):
     source = _write_csv(tmp_path / "issues-utf16.csv", ROWS[:2], "utf-16")
 
     result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), user="agent", lang="zh_CN")
@@ -141,7 +141,7 @@ def test_file_in_unexpected_encoding_is_refused(cli_app, tmp_path, mapping_file)
     assert _issues(cli_app) == []
 
 
-def test_stated_encoding_that_does_not_fit_names_the_offset(cli_app, tmp_path):
+def test_wrong_stated_encoding_names_offset(cli_app, tmp_path):
     mapping = tmp_path / "latin.toml"
     mapping.write_text(MAPPING.replace("[source]", '[source]\nencoding = "ascii"'), encoding="utf-8")
     source = _write_csv(tmp_path / "issues.csv", ROWS[:1], "utf-8")
@@ -153,7 +153,7 @@ def test_stated_encoding_that_does_not_fit_names_the_offset(cli_app, tmp_path):
     assert _issues(cli_app) == []
 
 
-def test_mapping_with_unknown_key_is_refused(cli_app, tmp_path):
+def test_mapping_with_unknown_key_is_rejected(cli_app, tmp_path):
     mapping = tmp_path / "typo.toml"
     mapping.write_text(MAPPING.replace('priority = "优先级"', 'priorty = "优先级"'), encoding="utf-8")
     source = _write_csv(tmp_path / "issues.csv", ROWS[:2], "utf-8")
@@ -166,7 +166,7 @@ def test_mapping_with_unknown_key_is_refused(cli_app, tmp_path):
     assert _issues(cli_app) == []
 
 
-def test_mapping_naming_missing_column_is_refused(cli_app, tmp_path):
+def test_mapping_naming_missing_column_is_rejected(cli_app, tmp_path):
     mapping = tmp_path / "columns.toml"
     mapping.write_text(MAPPING.replace('description = "描述"', 'description = "详细描述"'), encoding="utf-8")
     source = _write_csv(tmp_path / "issues.csv", ROWS[:2], "utf-8")
@@ -178,7 +178,7 @@ def test_mapping_naming_missing_column_is_refused(cli_app, tmp_path):
     assert _issues(cli_app) == []
 
 
-def test_mapping_without_timezone_is_refused(cli_app, tmp_path):
+def test_mapping_without_timezone_is_rejected(cli_app, tmp_path):
     mapping = tmp_path / "nozone.toml"
     mapping.write_text(MAPPING.replace('timezone = "Asia/Shanghai"\n', ""), encoding="utf-8")
     source = _write_csv(tmp_path / "issues.csv", ROWS[:1], "utf-8")

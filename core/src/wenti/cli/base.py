@@ -48,7 +48,7 @@ class CliError(click.ClickException):
 
 
 def translate_error(error: WentiError) -> str:
-    """The error's message in the current language, including a `ValidationFailed`'s reasons."""
+    """Translate the error's message into the current language, with a `ValidationFailed`'s reasons."""
     text = error.translated(_)
     reasons = getattr(error, "reasons", None)
     if reasons and "{reasons}" not in error.message_id:

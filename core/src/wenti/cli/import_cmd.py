@@ -53,6 +53,6 @@ def import_command(state: CliState, file: Path, mapping_path: Path, queue: str |
             read=report.read, imported=report.imported, duplicates=report.duplicates, rejected=len(report.rejected)
         )
     )
-    # Good rows stay imported; the exit code still tells scripts that some were rejected.
+    # Good rows stay imported, and the exit code still shows scripts that some were rejected.
     if report.rejected:
         raise click.exceptions.Exit(1)

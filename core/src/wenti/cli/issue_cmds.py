@@ -83,7 +83,7 @@ def parse_field_options(values: tuple[str, ...]) -> dict[str, str]:
 
 
 def parse_local_time(value: str, timezone: str, end_of_day: bool = False) -> dt.datetime:
-    """A date or date-time the user typed, in the tenant's zone, as UTC."""
+    """Convert a date or date-time the user typed, read in the tenant's zone, to UTC."""
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
@@ -150,7 +150,7 @@ def issue_create(state: CliState, title: str, queue: str | None, description: st
 @option("--queue", "queues", multiple=True, help=N_("Only this queue; repeat for several."))
 @option("--status", "statuses", multiple=True, help=N_("Only this status key; repeat for several."))
 @option("--assignee", "assignees", multiple=True, help=N_("Only issues assigned to this user; repeat for several."))
-@option("--unassigned", is_flag=True, help=N_("Only issues nobody is assigned to."))
+@option("--unassigned", is_flag=True, help=N_("Only unassigned issues."))
 @option("--reporter", help=N_("Only issues this user reported."))
 @option("--priority", "priorities", multiple=True, type=click.Choice([p.value for p in Priority]), help=N_("Only this priority; repeat for several."))
 @option("--category", "categories", multiple=True, help=N_("Only this category; repeat for several."))
@@ -168,6 +168,7 @@ def issue_list(state: CliState, queues: tuple[str, ...], statuses: tuple[str, ..
     for field in sort_fields:
         if field.lstrip("-") not in SORTABLE_FIELDS:
             raise CliError(_("--sort {value!r} is invalid; sort by {fields}, with - for descending.").format(value=field, fields=", ".join(SORTABLE_FIELDS)), 2)
+
     query = IssueQuery(
         queue=queues,
         status=statuses,
@@ -190,6 +191,7 @@ def issue_list(state: CliState, queues: tuple[str, ...], statuses: tuple[str, ..
     if not page.items:
         click.echo(_("No issues match."))
         return
+
     workflows = workflows_by_queue(state)
     headers = [_("Key"), _("Status"), _("Priority"), _("Title"), _("Assignee"), _("Created")]
     rows = [
@@ -270,7 +272,7 @@ def issue_show(state: CliState, ref: str, as_json: bool) -> None:
 @option("--tag", "tags", multiple=True, help=N_("Replace the tags; repeat for several."))
 @option("--field", "fields", multiple=True, metavar="NAME=VALUE", help=N_("Set a custom field; repeat for several."))
 @option("--assignee", help=N_("Assign to this user; an empty value unassigns."))
-@option("--version", "expected_version", type=int, help=N_("Version you read; the change is refused if the issue changed since (default: the current version)."))
+@option("--version", "expected_version", type=int, help=N_("Version you read; the change is rejected if the issue changed since (default: the current version)."))
 @option("--json", "as_json", is_flag=True, help=N_("Print the issue as JSON."))
 @pass_state
 def issue_update(state: CliState, ref: str, title: str | None, description: str | None, priority: str | None, category: str | None, tags: tuple[str, ...], fields: tuple[str, ...], assignee: str | None, expected_version: int | None, as_json: bool) -> None:
@@ -308,7 +310,7 @@ def issue_update(state: CliState, ref: str, title: str | None, description: str 
 @click.argument("transition")
 @option("--field", "fields", multiple=True, metavar="NAME=VALUE", help=N_("Field the transition needs, e.g. resolution=...; repeat for several."))
 @option("--comment", help=N_("Public reply added with the transition."))
-@option("--version", "expected_version", type=int, help=N_("Version you read; the change is refused if the issue changed since (default: the current version)."))
+@option("--version", "expected_version", type=int, help=N_("Version you read; the change is rejected if the issue changed since (default: the current version)."))
 @option("--json", "as_json", is_flag=True, help=N_("Print the issue as JSON."))
 @pass_state
 def issue_transition(state: CliState, ref: str, transition: str, fields: tuple[str, ...], comment: str | None, expected_version: int | None, as_json: bool) -> None:
@@ -340,7 +342,7 @@ def issue_comment(state: CliState, ref: str, body: str, internal: bool) -> None:
 
 def _event_summary(event: Any, timezone: str) -> str:
     label = _(EVENT_LABELS[event.type]) if event.type in EVENT_LABELS else event.type
-    # A new issue's changes repeat every field shown above; the label says enough.
+    # A new issue's changes repeat every field shown above, so the label is enough.
     if event.type in ("issue.created", "issue.imported"):
         return label
     changes = []

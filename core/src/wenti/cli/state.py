@@ -1,4 +1,4 @@
-"""What every command shares: the global options, the app built on first use, the acting user."""
+"""Shared state of one command run: the global options, the app built on first use, the acting user."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ class CliState:
         return self._app
 
     def context(self) -> Context:
-        """The acting user in the chosen tenant; also switches to the user's language."""
+        """Build the acting user's context in the chosen tenant and switch to the user's language."""
         if self._context is None:
             locale = normalize_locale(self.lang) if self.lang else None
             self._context = self.app().context(self.tenant, self.username, locale)

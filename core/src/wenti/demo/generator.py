@@ -1,10 +1,10 @@
 """Seeded generation of demo issues with their life stories.
 
 `generate_plans(seed, count, now)` returns the same plans for the same arguments.
-Each plan is an issue and the steps that happen to it (assignment, transitions,
-replies, internal notes), each with its time, so the loader can replay the
-story through the service layer and every history event, comment and
-first-response time is as real as if people had done it.
+Each plan is an issue and the steps that happen to it (transitions, replies,
+internal notes), each with its time. The loader replays these steps through the
+service layer, so history events, comments and first-response times are
+written as if people had done the work.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ HISTORY_DAYS = 365
 QUEUE_WEIGHTS = {"it": 45, "cs": 35, "fm": 20}
 PRIORITY_WEIGHTS = {"critical": 4, "high": 18, "normal": 58, "low": 20}
 RECURRING_SHARE = 0.08
-# Share of issues nobody has touched yet, and of issues stuck after the first response
-# (the ageing backlog every real desk has).
+# Share of issues still untouched, and of issues stuck after the first response, which
+# together make the ageing backlog of a real service desk.
 UNTOUCHED_SHARE = 0.02
 STALLED_SHARE = 0.06
 
@@ -77,7 +77,7 @@ def generate_plans(seed: int, count: int, now: dt.datetime) -> list[IssuePlan]:
 
 
 def _created_time(rng: random.Random, anchor: dt.datetime) -> dt.datetime:
-    """A time in the past year, mostly on weekdays between 8:30 and 18:30 China time."""
+    """Draw a time in the past year, mostly on weekdays between 8:30 and 18:30 China time."""
     while True:
         day = anchor - dt.timedelta(days=rng.randint(1, HISTORY_DAYS))
         if day.weekday() >= 5 and rng.random() < 0.8:
@@ -120,7 +120,7 @@ def _plan(rng: random.Random, seed: int, number: int, queue: DemoQueue, created_
 
 
 def _life(rng: random.Random, queue: DemoQueue, reporter: str, priority: str, created_at: dt.datetime, now: dt.datetime) -> list[Step]:
-    """The steps of one issue, each later than the one before and none after `now`."""
+    """Build the steps of one issue, each later than the one before and none after `now`."""
     agents = [agent.username for agent in queue.agents]
     # Some agents carry more of the load, as in real teams.
     agent = rng.choices(agents, weights=[len(agents) - index + 1 for index in range(len(agents))])[0]

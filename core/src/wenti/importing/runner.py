@@ -1,8 +1,8 @@
 """The import run: read the file, map each row, hand batches to the issue service.
 
-Rows are imported in batches of `BATCH_SIZE`; each batch is one transaction in
-`app.issues.import_batch`, which skips external ids already stored, so running the
-same import twice adds nothing. A row the mapping or the service rejects is
+Rows are imported in batches of `BATCH_SIZE`, and each batch is one transaction in
+`app.issues.import_batch`. That call skips external ids already stored, so running
+the same import twice adds nothing. A row the mapping or the service rejects is
 reported with its row number and reason while the other rows go on.
 """
 
@@ -42,7 +42,7 @@ class Rejection:
 
 @attrs.define
 class ImportReport:
-    """What an import did. `read == imported + duplicates + len(rejected)` always holds."""
+    """Counts and rejected rows of one import. `read == imported + duplicates + len(rejected)`."""
 
     file: str
     read: int = 0

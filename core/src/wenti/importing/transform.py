@@ -55,7 +55,7 @@ def first_sentence(text: str) -> str:
 
 
 def row_fingerprint(row: SourceRow) -> str:
-    """An external id for sources without one: a digest of the row's content."""
+    """Make an external id for a source without one: a digest of the row's content."""
     canonical = json.dumps({key: _text(value) for key, value in row.values.items()}, ensure_ascii=False, sort_keys=True)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
@@ -71,7 +71,7 @@ class RowMapper:
         self._lookups = {name: value_map.lookup_table() for name, value_map in mapping.values.items()}
 
     def map_row(self, row: SourceRow) -> dict[str, Any]:
-        """The keyword arguments of one `ImportedIssue`. Raises `RowRejected`."""
+        """Map one row to the keyword arguments of an `ImportedIssue`. Raises `RowRejected`."""
         fields = self.mapping.fields
         result: dict[str, Any] = {"queue": self._queue(row), "source": self.mapping.source.name}
 

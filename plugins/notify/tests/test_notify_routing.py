@@ -131,3 +131,25 @@ def test_config_rejects_unknown_names():
         NotifyConfig(rules={"created": ["boss"]})
     with pytest.raises(ValueError, match="unknown event kinds"):
         QueueChannel(queue="it", channel="wecom", target="g", events=["everything"])
+
+
+def test_templates_render_in_recipient_locale():
+    from wenti_notify.templates import Facts, render, render_digest
+
+    facts = Facts(
+        kind="resolved", key="IT-7", title="打印机卡纸", queue="it", status="已解决", priority="high",
+        reporter="张三", assignee="李四", actor="李四", url="https://wenti.example.com/issues/7", comment="已更换硒鼓",
+    )
+
+    chinese = render(facts, "zh_CN")
+    english = render(facts, "en")
+
+    assert chinese["subject"] == "[IT-7] 已解决：打印机卡纸"
+    assert english["subject"] == "[IT-7] Resolved: 打印机卡纸"
+    assert "优先级: 高" in chinese["text"]
+    assert "Priority: High" in english["text"]
+    assert "已更换硒鼓" in chinese["html"]
+    assert "https://wenti.example.com/issues/7" in chinese["markdown"]
+    digest = render_digest([dict(chinese, id="a", link="u1", locale="zh_CN"), dict(chinese, id="b", link="u2", locale="zh_CN")])
+    assert digest["subject"] == "2 条更新"
+    assert [item["id"] for item in digest["items"]] == ["a", "b"]

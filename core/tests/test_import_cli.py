@@ -266,3 +266,15 @@ def test_repeated_id_in_one_file_counts_once(cli_app, tmp_path, mapping_file, dr
     assert result.exit_code == 0, result.output
     assert "Read 3 rows: 2 imported, 1 skipped as already imported, 0 rejected." in result.stdout
     assert len(_issues(cli_app)) == (0 if dry_run else 2)
+
+
+def test_rejected_rows_are_reported_in_chinese(cli_app, tmp_path, mapping_file):
+    source = _write_csv(tmp_path / "issues.csv", ROWS[2:4], "gb18030")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), user="agent", lang="zh_CN")
+
+    assert result.exit_code == 1
+    assert "拒绝第 2 行：第 2 行：未知的 priority 值 'P0'。" in result.stderr
+    assert "拒绝第 3 行：第 3 行：created_at 的值 '六月七日' 不是可识别格式的时间" in result.stderr
+    assert "共读取 2 行：导入 0 行，0 行已导入过而跳过，拒绝 2 行。" in result.stdout
+    assert _issues(cli_app) == []

@@ -13,7 +13,7 @@ from wenti.i18n import N_, _
 
 
 @click.command("demo", cls=Command, help=N_("Load a demo organisation: three queues, their teams and about a year of issues."))
-@option("--seed", default=1, show_default=True, type=int, help=N_("Seed of the generator; the same seed gives the same issues."))
+@option("--seed", default=1, show_default=True, type=int, help=N_("Seed of the generator; the same seed on the same day gives the same issues."))
 @option("--issues", "count", default=2000, show_default=True, type=click.IntRange(0, 100000), help=N_("Number of issues to generate."))
 @pass_state
 def demo(state: CliState, seed: int, count: int) -> None:

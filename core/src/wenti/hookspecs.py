@@ -10,7 +10,10 @@ Rules that hold for all hooks:
 * An implementation may accept fewer arguments than the spec names; specs only
   ever gain optional arguments, so old plugins keep working.
 * Registration hooks return a list of records from `wenti.records`; the plugin
-  manager stamps each with the plugin's name and rejects duplicate names.
+  manager stamps each with the plugin's name and rejects duplicate names. The
+  loader also calls the ones without arguments once while it loads each plugin,
+  to skip a plugin whose names are taken, so they must be cheap and free of side
+  effects. A new `register_*` spec must be annotated `-> list[<record class>]`.
 * Event hooks are never called inline: the outbox dispatcher calls each
   implementation on its own after the change is committed, retries failures with
   backoff and records dead letters.
@@ -65,10 +68,10 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def register_config_classes() -> list[PluginConfig]:
     """Declare the attrs class that validates this plugin's `[plugins.<name>]` table.
 
-    Called once while the configuration is loaded, before any other hook. The
-    record's `name` is the table name (usually the plugin's entry-point name).
-    A table present in the file with no declared class is an error unless the
-    plugin is disabled.
+    Called when the configuration validates its plugin tables, right after the
+    plugins are loaded and before `startup`. The record's `name` is the table
+    name (usually the plugin's entry-point name). A table present in the file
+    with no declared class is an error unless the plugin is disabled.
 
     :return: a list of `wenti.records.PluginConfig`.
 
@@ -110,7 +113,9 @@ def shutdown(app: App) -> None:
 def register_storage_backends() -> list[StorageBackend]:
     """Provide storage backends, each selected by the scheme of `[storage] url`.
 
-    Called when the app opens its store.
+    Called when the app opens its store. The chosen record's `open(url, config)`
+    returns the `wenti.store.Store`; an `open` that also accepts a `hooks` keyword
+    receives the hook facade, to collect `register_sql_schemas` records early.
 
     :return: a list of `wenti.records.StorageBackend`.
 

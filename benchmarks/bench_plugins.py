@@ -7,10 +7,10 @@ What it times, each in its own way:
   (cold: imports included) and repeated inside one process (warm);
 - each plugin's import and the registration hooks the loader calls for it, cold;
 - one call through the typed facade for each kind of hook, with N no-op
-  implementations registered, against calling the same N functions directly:
-  a cached registration look-up (`notifiers()`), a decision hook (`select_queue`),
-  a validation hook (`validate_issue_change`) and an advisory hook
-  (`classify_issue`).
+  implementations registered, against calling the same N functions directly. The
+  kinds are a cached registration look-up (`notifiers()`), a decision hook
+  (`select_queue`), a validation hook (`validate_issue_change`) and an advisory
+  hook (`classify_issue`).
 
 Run:
 

@@ -135,7 +135,7 @@ def test_wrong_type_names_table_key_value(tmp_path):
     assert error.params["expected"] == "expected true or false"
 
 
-def test_int_is_not_bool_and_string_is_not_int(tmp_path):
+def test_values_not_coerced(tmp_path):
     path = _write(tmp_path, '[storage]\necho = 1\n[outbox]\nmax_attempts = "3"\n')
 
     with pytest.raises(ConfigError) as caught:
@@ -387,7 +387,7 @@ def test_plugin_class_validator_message_kept(tmp_path, wenti_pm, register_plugin
     assert "port must be a positive number, got -1" in str(caught.value)
 
 
-def test_error_shown_in_chinese(tmp_path):
+def test_error_translated_to_chinese(tmp_path):
     from wenti.i18n import _, use_locale
 
     path = _write(tmp_path, '[storage]\nsqlite_synchronous = "fast"\n[outbox]\nmax_attempts = 0\n')

@@ -35,6 +35,7 @@ Exits with status 1 when an answer check fails, after writing the results.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import json
 import os
@@ -58,6 +59,7 @@ from common import (  # noqa: E402  (the folder is put on sys.path just above)
     load_workload,
     machine_facts,
     peak_rss_mib,
+    profiled,
     rate,
     reference_metadata,
     reference_row,
@@ -67,6 +69,7 @@ from common import (  # noqa: E402  (the folder is put on sys.path just above)
     summarize,
     utc_datetime,
     write_json,
+    write_profile_summary,
 )
 
 TENANT = "bench"
@@ -105,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             "repeats": args.repeats,
             "batch_size": args.batch_size,
             "plugins": args.plugins,
+            "profiled": args.profile is not None,
             "sqlite": "journal_mode=WAL, synchronous=NORMAL",
         },
         "targets": {
@@ -162,6 +166,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workdir", default=None, type=Path,
                         help="folder for the temporary databases and import files (default: the system temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the databases and import files after the run")
+    parser.add_argument("--profile", default=None, type=Path, metavar="DIR",
+                        help="run import, create and the update step under cProfile and write the statistics to DIR; "
+                             "profiling slows them down, so use it to find hot spots, not to record figures")
     args = parser.parse_args(argv)
 
     if args.batch_size is None:
@@ -216,20 +223,25 @@ def run_size(workload_module: Any, size: int, args: argparse.Namespace, folder: 
     result["core_batch"] = measure_core_batch(jsonl_path, folder / "core_batch.sqlite", args.batch_size)
     show("Core insert, batched", result["core_batch"])
 
+    result["import_startup"] = measure_import_startup(folder, jsonl_path, mapping_path, workload, args)
+    print(f"  wenti import of 1 row (start-up cost)  {result['import_startup']['seconds']:>9.2f} s", flush=True)
+
     instance = folder / "import"
     setup_instance(instance, workload, args.plugins)
-    result["import"] = measure_import(instance, jsonl_path, mapping_path, size, args.batch_size, result["checks"])
+    profile_dir = args.profile / f"n{size}" if args.profile is not None else None
+    result["import"] = measure_import(instance, jsonl_path, mapping_path, size, args.batch_size, result["checks"], profile_dir)
     show("wenti import", result["import"])
 
     sample = [jsonl_record(workload.ticket(i)) for i in range(1, min(args.sample, size) + 1)]
     setup_instance(folder / "create", workload, args.plugins)
-    result["create"], result["core_single"] = measure_one_per_transaction(folder, sample, result["checks"])
+    result["create"], result["core_single"] = measure_one_per_transaction(folder, sample, result["checks"], profile_dir)
     show("Core insert, one per transaction", result["core_single"])
     show("app.issues.create", result["create"])
 
     app, ctx = open_app(instance)
     try:
-        result["update"] = apply_updates(app, ctx, workload, result["checks"])
+        with profiled(profile_dir, "update"):
+            result["update"] = apply_updates(app, ctx, workload, result["checks"])
         show("update (get + transition)", result["update"])
 
         start = time.perf_counter()
@@ -398,6 +410,20 @@ def database_size(folder: Path) -> int:
 # -- wenti measurements --------------------------------------------------------
 
 
+def measure_import_startup(folder: Path, jsonl_path: Path, mapping_path: Path, workload: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Time `wenti import` of a one-row file: interpreter start, plugin loading and schema check."""
+    instance = folder / "startup"
+    setup_instance(instance, workload, args.plugins)
+    one_row = folder / "one_row.jsonl"
+    with open(jsonl_path, encoding="utf-8") as source:
+        one_row.write_text(source.readline(), encoding="utf-8")
+    checks: dict[str, Any] = {}
+    measured = measure_import(instance, one_row, mapping_path, 1, args.batch_size, checks, None)
+    if not checks["import_count"]["ok"]:
+        raise SystemExit(f"wenti import of one row stored {checks['import_count']['detail']['stored']} issues instead of 1")
+    return {"seconds": measured["seconds"]}
+
+
 def wenti_command() -> str:
     """The `wenti` console script of the environment running this benchmark."""
     script = Path(sys.executable).with_name("wenti")
@@ -406,10 +432,16 @@ def wenti_command() -> str:
     return str(script)
 
 
-def measure_import(folder: Path, jsonl_path: Path, mapping_path: Path, size: int, batch_size: int, checks: dict[str, Any]) -> dict[str, Any]:
+def measure_import(
+    folder: Path, jsonl_path: Path, mapping_path: Path, size: int, batch_size: int, checks: dict[str, Any], profile_dir: Path | None
+) -> dict[str, Any]:
     """Run `wenti import` as a subprocess and time it from start to exit."""
+    prefix = [wenti_command()]
+    if profile_dir is not None:
+        profile_dir.mkdir(parents=True, exist_ok=True)
+        prefix = [sys.executable, "-m", "cProfile", "-o", str(profile_dir / "import.prof"), *prefix]
     command = [
-        wenti_command(),
+        *prefix,
         "--config", str(folder / "wenti.toml"), "--tenant", TENANT, "--as", "bench-bot", "--lang", "en",
         "import", str(jsonl_path), "--mapping", str(mapping_path), "--batch-size", str(batch_size),
     ]
@@ -431,13 +463,17 @@ def measure_import(folder: Path, jsonl_path: Path, mapping_path: Path, size: int
     finally:
         app.close()
     check(checks, "import_count", stored == size, {"stored": stored, "rows": size})
+    if profile_dir is not None:
+        write_profile_summary(profile_dir / "import.prof")
 
     measured = rate(size, seconds)
     measured.update(command=" ".join(command[1:]), output=completed.stdout.strip()[-2000:])
     return measured
 
 
-def measure_one_per_transaction(folder: Path, sample: list[dict[str, Any]], checks: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def measure_one_per_transaction(
+    folder: Path, sample: list[dict[str, Any]], checks: dict[str, Any], profile_dir: Path | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Time `app.issues.create` and the Core single-row insert on the same sample rows.
 
     Both write one row (wenti: one issue with its history) per transaction. They run
@@ -449,6 +485,8 @@ def measure_one_per_transaction(folder: Path, sample: list[dict[str, Any]], chec
     reference_rows = [reference_parameters(record) for record in sample]
     arguments = [create_arguments(record) for record in sample]
 
+    # One profile across the create blocks only, so the Core blocks stay out of it.
+    profiler = cProfile.Profile() if profile_dir is not None else None
     app, ctx = open_app(folder / "create")
     try:
         create = app.issues.create
@@ -461,13 +499,22 @@ def measure_one_per_transaction(folder: Path, sample: list[dict[str, Any]], chec
             core_seconds += time.perf_counter() - began
 
             began = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             for kwargs in arguments[block]:
                 create(ctx, **kwargs)
+            if profiler is not None:
+                profiler.disable()
             create_seconds += time.perf_counter() - began
         rows = count_rows(app, ctx)
     finally:
         app.close()
         engine.dispose()
+
+    if profiler is not None and profile_dir is not None:
+        profile_dir.mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(profile_dir / "create.prof")
+        write_profile_summary(profile_dir / "create.prof")
 
     check(checks, "create_count", rows["issues"] == len(sample), rows)
     check(checks, "create_history", rows["events"] == len(sample), rows)
@@ -609,6 +656,8 @@ def results_table(record: dict[str, Any]) -> str:
                 f"{ratio:.2f}×" if ratio is not None else "", f"≥ {target}×" if target is not None else "",
                 ("yes" if ratio >= target else "no") if ratio is not None else "",
             ])
+            if key == "import":
+                rows.append([n, "wenti import of 1 row (start-up)", "1", f"{result['import_startup']['seconds']:.2f}", "", "", "", ""])
         for name in ("q1", "q2", "q3"):
             summary = result["queries"][name]
             at_target_size = int(size) >= QUERY_TARGET_SIZE

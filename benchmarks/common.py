@@ -16,12 +16,15 @@ ignores.
 
 from __future__ import annotations
 
+import contextlib
+import cProfile
 import datetime as dt
 import gc
 import importlib.util
 import json
 import os
 import platform
+import pstats
 import resource
 import sqlite3
 import statistics
@@ -224,6 +227,33 @@ def repeat_timed(function: Callable[[], Any], repeats: int, warmup: int = 1) -> 
         result = function()
         times.append(time.perf_counter() - start)
     return times, result
+
+
+@contextlib.contextmanager
+def profiled(profile_dir: Path | None, name: str) -> Iterator[None]:
+    """Run the block under cProfile when `profile_dir` is set; write `<name>.prof` and `<name>.txt`."""
+    if profile_dir is None:
+        yield
+        return
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        profile_dir.mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(profile_dir / f"{name}.prof")
+        write_profile_summary(profile_dir / f"{name}.prof")
+
+
+def write_profile_summary(stats_path: Path, lines: int = 45) -> Path:
+    """Write the top functions of a cProfile file, by cumulative and by own time, beside it."""
+    summary_path = stats_path.with_suffix(".txt")
+    with open(summary_path, "w", encoding="utf-8") as handle:
+        stats = pstats.Stats(str(stats_path), stream=handle)
+        stats.sort_stats("cumulative").print_stats(lines)
+        stats.sort_stats("tottime").print_stats(lines // 2)
+    return summary_path
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:

@@ -114,6 +114,7 @@ def test_bench_core_small_run(tmp_path):
     result = record["sizes"]["1000"]
     assert all(check["ok"] for check in result["checks"].values()), result["checks"]
     assert result["import"]["rows"] == 1000
+    assert result["import_startup"]["seconds"] > 0
     assert result["create"]["rows_written"]["issues"] == 100
     assert result["update"]["rows"] == 100
     assert result["queries"]["q1"]["runs"] == 3

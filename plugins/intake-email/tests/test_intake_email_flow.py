@@ -40,8 +40,9 @@ def _creatable(corpus):
     return [expected for _n, _r, expected in corpus if "action" not in expected]
 
 
-def test_maildir_corpus_becomes_issues(intake_app, mail_corpus, tmp_path):
-    counts = import_folder(service_for(intake_app), _maildir(tmp_path, mail_corpus))
+@pytest.mark.parametrize("archive", [True, False])
+def test_maildir_corpus_becomes_issues(intake_app, mail_corpus, tmp_path, archive):
+    counts = import_folder(service_for(intake_app), _maildir(tmp_path, mail_corpus), archive=archive)
 
     expected_created = len(_creatable(mail_corpus))
     expected_ignored = sum(1 for *_rest, e in mail_corpus if e.get("action") == "ignored")
@@ -66,6 +67,30 @@ def test_attachments_are_kept(intake_app, mail_corpus, tmp_path):
 
     expected = [name for e in _creatable(mail_corpus) for name in e.get("attachments", [])]
     assert sorted(names) == sorted(expected)
+
+
+def test_archive_keeps_mail_date(intake_app, mail_corpus, tmp_path, frozen_clock):
+    frozen_clock.advance(days=1)
+    import_folder(service_for(intake_app), _maildir(tmp_path, mail_corpus))
+
+    issue = next(issue for issue in _email_issues(intake_app) if issue.external_id == "<c01@customer.example>")
+    history = intake_app.issues.history(intake_app.context("default", "admin"), issue.id)
+
+    assert issue.created_at.isoformat() == "2026-03-02T01:15:00+00:00"
+    assert [event.type for event in history] == ["issue.imported"]
+
+
+def test_reply_in_same_archive_becomes_comment(intake_app, mail_corpus, tmp_path):
+    original = next(raw for name, raw, _ in mail_corpus if name.startswith("gb2312 label"))
+    box = mailbox.mbox(str(tmp_path / "thread.mbox"), create=True)
+    box.add(original)
+    box.add(_reply(in_reply_to="<c01@customer.example>"))
+    box.close()
+
+    counts = import_folder(service_for(intake_app), tmp_path / "thread.mbox")
+
+    assert counts["created"] == 1
+    assert counts["commented"] == 1
 
 
 def test_fetched_twice_creates_one_issue(intake_app, mail_corpus, tmp_path):

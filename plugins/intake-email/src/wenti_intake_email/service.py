@@ -83,24 +83,28 @@ class IntakeService:
         """Take one message in; see the module docstring for what can happen."""
         return self._take_chunk([(raw, source)])[0]
 
-    def take_many(self, items: Iterable[tuple[bytes, str]], chunk_size: int = 100) -> dict[str, int]:
+    def take_many(self, items: Iterable[tuple[bytes, str]], chunk_size: int = 100, archive: bool = False) -> dict[str, int]:
         """Take several messages in; returns how many ended in each action.
 
         Messages go in chunks: one query finds the ones taken in before, and one
         transaction logs the chunk's outcomes. A crash before that log is written
         loses no mail, because the issue service refuses a second issue or comment
-        with the same `Message-ID`.
+        with the same `Message-ID`. With `archive`, new messages are imported in
+        bulk without notifications (see `wenti_intake_email.bulk`).
         """
+        from wenti_intake_email.bulk import take_chunk_bulk
+
+        take_chunk = (lambda chunk: take_chunk_bulk(self, chunk)) if archive else self._take_chunk
         counts = {CREATED: 0, COMMENTED: 0, IGNORED: 0, DUPLICATE: 0, QUARANTINED: 0}
         chunk: list[tuple[bytes, str]] = []
         for item in items:
             chunk.append(item)
             if len(chunk) >= chunk_size:
-                for outcome in self._take_chunk(chunk):
+                for outcome in take_chunk(chunk):
                     counts[outcome.action] += 1
                 chunk = []
         if chunk:
-            for outcome in self._take_chunk(chunk):
+            for outcome in take_chunk(chunk):
                 counts[outcome.action] += 1
         return counts
 

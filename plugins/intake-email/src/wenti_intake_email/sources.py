@@ -48,9 +48,14 @@ def read_folder(path: str | Path) -> Iterator[tuple[bytes, str]]:
         box.close()
 
 
-def import_folder(service: IntakeService, path: str | Path) -> dict[str, int]:
-    """Take in every message of an mbox file or Maildir folder."""
-    counts = service.take_many(read_folder(path))
+def import_folder(service: IntakeService, path: str | Path, archive: bool = True) -> dict[str, int]:
+    """Take in every message of an mbox file or Maildir folder.
+
+    By default the folder is treated as an archive: new messages are imported in
+    bulk, keep their dates and send no notifications. `archive=False` takes each
+    message in as if it had just arrived.
+    """
+    counts = service.take_many(read_folder(path), archive=archive)
     log.info("mail folder imported path=%s %s", path, counts)
     return counts
 

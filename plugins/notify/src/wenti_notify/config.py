@@ -67,12 +67,12 @@ class NotifyConfig:
     """Validated `[plugins.notify]`.
 
     `issue_url` is formatted with `base_url`, `key` and `id` to make the link in
-    every message. `default_channels` are the personal channels of users who set
+    every message; an empty `base_url` takes `[instance] base_url`. `default_channels` are the personal channels of users who set
     no preference. `rules` maps an event kind to the audiences that hear of it and
     replaces the default rule of each kind it names.
     """
 
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str = ""
     issue_url: str = "{base_url}/issues/{id}"
     default_channels: list[str] = attrs.Factory(lambda: ["email"])
     rules: dict[str, list[str]] = attrs.Factory(dict)

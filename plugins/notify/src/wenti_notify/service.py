@@ -192,7 +192,8 @@ class NotifyService:
         status_name: str,
         comment: tuple[str, str] | None,
     ) -> queue.NewDelivery:
-        link = self.config.issue_url.format(base_url=self.config.base_url.rstrip("/"), key=issue.key, id=issue.id)
+        base_url = self.config.base_url or str(getattr(self.app.config.instance, "base_url", "") or "")
+        link = self.config.issue_url.format(base_url=base_url.rstrip("/"), key=issue.key, id=issue.id)
         comment_text = None
         if comment is not None:
             body, visibility = comment

@@ -480,3 +480,76 @@ def test_issue_event_impls_called_one_at_a_time(wenti_pm, register_plugin):
 
     with pytest.raises(PluginError, match="gone"):
         wenti_pm.hooks.call_event_impl("issue_event", "gone", event=event, app=APP)
+
+
+def test_classify_issue_generator_failure_isolated(wenti_pm, register_plugin):
+    class HalfWay:
+        @hookimpl
+        def classify_issue(self, issue):
+            yield Suggestion("category", "network", 0.4)
+            raise RuntimeError("index corrupted")
+
+    class Keywords:
+        @hookimpl
+        def classify_issue(self, issue):
+            return [Suggestion("category", "hardware", 0.9)]
+
+    register_plugin(HalfWay(), "half_way")
+    register_plugin(Keywords(), "keywords")
+
+    suggestions = wenti_pm.hooks.classify_issue(_issue(), APP)
+
+    # The failing plugin gives no opinion at all, not the part before its failure.
+    assert [s.value for s in suggestions] == ["hardware"]
+
+
+def test_similar_issues_skips_non_numeric_score(wenti_pm, register_plugin):
+    class Sloppy:
+        @hookimpl
+        def similar_issues(self, issue):
+            return [{"kind": "issue", "id": 1, "title": "A", "score": "high"}, {"kind": "issue", "id": 2, "title": "B", "score": 0.3}]
+
+    register_plugin(Sloppy(), "sloppy")
+
+    found = wenti_pm.hooks.similar_issues(_issue(), APP, 5)
+
+    assert [item["id"] for item in found] == [2]
+
+
+def test_validate_issue_change_veto_translated(wenti_pm, register_plugin):
+    from wenti.i18n import use_locale
+
+    class Broken:
+        @hookimpl
+        def validate_issue_change(self, issue):
+            raise ValueError("rule table missing")
+
+    register_plugin(Broken(), "broken_rules")
+
+    (reason,) = wenti_pm.hooks.validate_issue_change(_issue(), None, _user(), "create", APP)
+
+    with use_locale("zh_CN"):
+        assert f"{reason}" == "broken_rules：校验失败（ValueError: rule table missing）；修改已被拒绝。"
+    with use_locale("en"):
+        assert f"{reason}" == "broken_rules: validation failed (ValueError: rule table missing); the change was rejected."
+
+
+def test_registration_cache_survives_reregistration(wenti_pm, register_plugin):
+    # A new plugin registered after another was removed must never see the old records,
+    # even if the new implementation object lands at the freed address.
+    for round_number in range(20):
+        name = f"mail_{round_number}"
+        wenti_pm.register(_registering_plugin("register_notifiers", [Notifier(name, _factory)]), name)
+
+        assert [notifier.name for notifier in wenti_pm.hooks.notifiers()] == [name]
+
+        wenti_pm.unregister(name)
+
+
+def test_register_overrides_blocked_name(wenti_pm):
+    wenti_pm.pm.set_blocked("mailer")
+
+    wenti_pm.register(_registering_plugin("register_notifiers", [Notifier("mail", _factory)]), "mailer")
+
+    assert [notifier.plugin for notifier in wenti_pm.hooks.notifiers()] == ["mailer"]
+    wenti_pm.unregister("mailer")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import pluggy
 
+from wenti.config import Text
 from wenti.errors import ConfigError, PluginError
 from wenti.i18n import N_
 from wenti.records import (
@@ -211,8 +212,6 @@ class Hooks:
         """Collect suggestions from every classifier; a failing one gives none."""
         suggestions: list[Suggestion] = []
         for plugin_name, result in self._advise("classify_issue", issue=issue, app=app):
-            if isinstance(result, Suggestion):
-                result = [result]
             for suggestion in result:
                 if not isinstance(suggestion, Suggestion):
                     log.warning(
@@ -230,8 +229,9 @@ class Hooks:
         found: list[dict[str, Any]] = []
         for plugin_name, result in self._advise("similar_issues", issue=issue, app=app, limit=limit):
             for item in result:
-                if not isinstance(item, dict) or "score" not in item:
-                    log.warning("plugin %s returned %r from similar_issues; expected a dict with a score", plugin_name, item)
+                score = item.get("score") if isinstance(item, dict) else None
+                if not isinstance(score, (int, float)) or isinstance(score, bool):
+                    log.warning("plugin %s returned %r from similar_issues; expected a dict with a numeric score", plugin_name, item)
                     continue
                 found.append({**item, "plugin": plugin_name})
         found.sort(key=lambda item: float(item["score"]), reverse=True)
@@ -245,16 +245,17 @@ class Hooks:
         reasons: list[str] = []
         for impl in self._impls_in_call_order("validate_issue_change"):
             try:
-                result = self._call(impl, kwargs)
+                result = _as_list(self._call(impl, kwargs))
             except Exception as error:
                 log.exception("plugin %s failed in validate_issue_change for issue %s; rejecting the change", impl.plugin_name, issue.id)
-                reasons.append(f"{self._describe(impl.plugin_name)}: validation failed ({type(error).__name__}: {error})")
+                veto = Text(
+                    N_("{plugin}: validation failed ({error}); the change was rejected."),
+                    plugin=self._describe(impl.plugin_name),
+                    error=f"{type(error).__name__}: {error}",
+                )
+                reasons.append(veto)
                 continue
-            if result is None:
-                continue
-            if isinstance(result, str):
-                result = [result]
-            reasons.extend(str(reason) for reason in result if reason)
+            reasons.extend(reason if isinstance(reason, str) else str(reason) for reason in result if reason)
         return reasons
 
     # -- lifecycle -----------------------------------------------------------
@@ -369,24 +370,26 @@ class Hooks:
     def _records(self, hook_name: str, record_type: type[R]) -> list[R]:
         # Records are cached until the set of implementations changes, so repeated
         # look-ups (a notifier per delivery) do not call every plugin again.
+        # The cache keeps the implementation objects themselves, not their ids: an id
+        # of a freed object can be reused by a newly registered implementation.
         impls = self._impls_in_call_order(hook_name)
-        key = tuple(id(impl) for impl in impls)
         cached = self._cache.get(hook_name)
-        if cached is not None and cached[0] == key:
+        if cached is not None and len(cached[0]) == len(impls) and all(a is b for a, b in zip(cached[0], impls)):
             return list(cached[1])
         records = self.collect_records(hook_name, record_type)
-        self._cache[hook_name] = (key, records)
+        self._cache[hook_name] = (tuple(impls), records)
         return list(records)
 
     def _advise(self, hook_name: str, **kwargs: Any) -> Iterable[tuple[str, Any]]:
         for impl in self._impls_in_call_order(hook_name):
             try:
-                result = self._call(impl, kwargs)
+                # Materialized inside the try, so a generator that fails half-way
+                # is isolated like a function that raises.
+                result = _as_list(self._call(impl, kwargs))
             except Exception:
                 log.exception("plugin %s failed in %s; treating it as no opinion", impl.plugin_name, hook_name)
                 continue
-            if result is not None:
-                yield impl.plugin_name, result
+            yield impl.plugin_name, result
 
     def _call(self, impl: Any, kwargs: dict[str, Any]) -> Any:
         # An implementation may accept fewer arguments than the spec names.

@@ -113,6 +113,9 @@ class PluginHost:
         Raises `PluginError` when pluggy rejects it or a hook name has no spec.
         Record-name conflicts are reported when the registration hook is called.
         """
+        if self.pm.is_blocked(name):
+            # An explicit registration overrides a name blocked by configuration.
+            self.pm.unblock(name)
         try:
             self.pm.register(plugin, name)
             self.pm.check_pending()

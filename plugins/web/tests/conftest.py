@@ -23,6 +23,19 @@ USERS = (
 )
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with tiny costs, so seeding six users does not dominate test time.
+
+    `test_web_accounts.py` checks the production parameters on their own.
+    """
+    from argon2 import PasswordHasher
+
+    from wenti_web import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+
+
 def entry_point_plugin(name: str) -> Any:
     """Load an installed plugin through its `wenti` entry point, as the loader does."""
     from importlib.metadata import entry_points
@@ -82,8 +95,9 @@ class WebHelper:
         self._csrf: dict[str, str] = {}
 
     def new_client(self) -> TestClient:
+        # Not entered as a context manager: the app has no lifespan work, and Litestar
+        # waits forever at shutdown when two clients ran the lifespan of one app.
         client = make_client(self.asgi)
-        client.__enter__()
         self._opened.append(client)
         return client
 
@@ -114,8 +128,7 @@ class WebHelper:
         return {"X-CSRF-Token": self.csrf(client), **extra}
 
     def close(self) -> None:
-        for client in self._opened:
-            client.__exit__(None, None, None)
+        self._opened.clear()
 
 
 @pytest.fixture

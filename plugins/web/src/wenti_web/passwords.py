@@ -12,6 +12,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from wenti.i18n import N_
 
 MIN_LENGTH = 8
 MAX_LENGTH = 256
@@ -36,13 +37,13 @@ def _common_passwords() -> frozenset[str]:
 def policy_problem(password: str, username: str = "") -> str | None:
     """Return the English msgid of why `password` is not acceptable, or None."""
     if len(password) < MIN_LENGTH:
-        return "The password must have at least 8 characters."
+        return N_("The password must have at least 8 characters.")
     if len(password) > MAX_LENGTH:
-        return "The password must have at most 256 characters."
+        return N_("The password must have at most 256 characters.")
     if password.lower() in _common_passwords():
-        return "This password is too common. Choose a longer, less common one."
+        return N_("This password is too common. Choose a longer, less common one.")
     if username and password.lower() == username.lower():
-        return "The password must not be the same as the username."
+        return N_("The password must not be the same as the username.")
     return None
 
 

@@ -18,6 +18,7 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect
 from wenti.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WentiError
+from wenti.i18n import N_
 
 from wenti_web.translation import translate_any
 from wenti_web.uploads import UploadRejected
@@ -29,22 +30,22 @@ TYPE_PREFIX = "urn:wenti:problem:"
 
 # slug -> (HTTP status, English title msgid)
 PROBLEM_TYPES: dict[str, tuple[int, str]] = {
-    "malformed-request": (400, "Malformed request"),
-    "unknown-field": (400, "Unknown field"),
-    "not-authenticated": (401, "Not signed in"),
-    "forbidden": (403, "Permission denied"),
-    "csrf-failed": (403, "Security check failed"),
-    "not-found": (404, "Not found"),
-    "method-not-allowed": (405, "Method not allowed"),
-    "idempotency-in-progress": (409, "Request still in progress"),
-    "precondition-failed": (412, "The issue has changed"),
-    "payload-too-large": (413, "File too large"),
-    "unsupported-media-type": (415, "File type not allowed"),
-    "validation-failed": (422, "Invalid input"),
-    "idempotency-key-reused": (422, "Idempotency key reused"),
-    "precondition-required": (428, "If-Match header required"),
-    "too-many-requests": (429, "Too many attempts"),
-    "internal-error": (500, "Internal error"),
+    "malformed-request": (400, N_("Malformed request")),
+    "unknown-field": (400, N_("Unknown field")),
+    "not-authenticated": (401, N_("Not signed in")),
+    "forbidden": (403, N_("Permission denied")),
+    "csrf-failed": (403, N_("Security check failed")),
+    "not-found": (404, N_("Not found")),
+    "method-not-allowed": (405, N_("Method not allowed")),
+    "idempotency-in-progress": (409, N_("Request still in progress")),
+    "precondition-failed": (412, N_("The issue has changed")),
+    "payload-too-large": (413, N_("File too large")),
+    "unsupported-media-type": (415, N_("File type not allowed")),
+    "validation-failed": (422, N_("Invalid input")),
+    "idempotency-key-reused": (422, N_("Idempotency key reused")),
+    "precondition-required": (428, N_("If-Match header required")),
+    "too-many-requests": (429, N_("Too many attempts")),
+    "internal-error": (500, N_("Internal error")),
 }
 
 

@@ -69,6 +69,13 @@ def format_time(value: datetime | None, timezone: str, locale: str) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
+def _event_label(translator: Translator, event_type: str) -> str:
+    """The translated label of a history event; plugin event types without one show as they are."""
+    key = f"event.{event_type}"
+    label = translator(key)
+    return event_type if label == key else label
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     principal = request.scope.get("state", {}).get("principal")
     from wenti_web.problems import request_locale
@@ -84,6 +91,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "user": principal.ctx.user if principal else None,
         "csrf_token": principal.csrf_token if principal else "",
         "time": lambda value: format_time(value, timezone, locale),
+        "event_label": lambda event_type: _event_label(translator, event_type),
         "nav_entries": request.app.state.get("nav_entries", []),
         "request_path": request.url.path,
     }

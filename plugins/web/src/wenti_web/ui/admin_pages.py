@@ -5,12 +5,16 @@ from __future__ import annotations
 from litestar import Request, Response, get, post
 from wenti.domain import Role
 from wenti.errors import PermissionDenied, WentiError
+from wenti.i18n import N_
 
 from wenti_web import accounts, passwords
 from wenti_web.threads import in_thread
 from wenti_web.auth import Principal, wenti_app
 from wenti_web.rendering import Translator, render
 from wenti_web.ui.common import UI_DEPENDENCIES, FormData, checked_form, form_value, parse_int, see_other
+
+
+_ADMIN_PAGES_ACTION = N_("open the admin pages")
 
 
 def _require(principal: Principal, role: Role) -> None:
@@ -21,7 +25,7 @@ def _require(principal: Principal, role: Role) -> None:
             "{user} ({role}) may not {action}; this needs the {needed} role.",
             user=principal.username,
             role=principal.role.value,
-            action="open the admin pages",
+            action=Translator(principal.ctx.locale)(_ADMIN_PAGES_ACTION),
             needed=role.value,
         )
 

@@ -117,12 +117,17 @@ def issue_list(request: Request, principal: Principal) -> Response:
         message = str(error) if isinstance(error, ValueError) else _error_text(error, principal.ctx.locale)
         return render(request, "error.html", status_code=400, status=400, message=message)
     queues = app.admin.list_queues(principal.ctx)
+    translator = Translator(principal.ctx.locale)
+    state_names = {
+        state.key: translator(state.name) for workflow in app.admin.list_workflows(principal.ctx) for state in workflow.states
+    }
     next_url = "/issues?" + urlencode({**filters, "cursor": page.next_cursor}) if page.next_cursor else None
     return render(
         request,
         "issue_list.html",
         issues=page.items,
         total=total,
+        state_names=state_names,
         filters=filters,
         next_url=next_url,
         queues=queues,

@@ -234,3 +234,19 @@ def test_add_then_measure_round_trips(calendar, start, seconds):
 
     assert due >= start
     assert calendar.working_seconds(start, due) == pytest.approx(seconds, abs=1e-3)
+
+
+def test_multi_year_span_matches_day_by_day(china):
+    start = ts(2024, 6, 1, 10, 30)
+    end = ts(2026, 6, 1, 15, 15)
+    day = date(2024, 6, 1)
+    naive = 0.0
+    while day <= date(2026, 6, 1):
+        for interval_start, interval_end in china.intervals(day):
+            naive += max(0.0, min(end, interval_end) - max(start, interval_start))
+        day += timedelta(days=1)
+
+    assert china.working_seconds(start, end) == pytest.approx(naive)
+    assert china.working_seconds(start, end) == pytest.approx(
+        china.working_seconds(start, ts(2025, 1, 1)) + china.working_seconds(ts(2025, 1, 1), end)
+    )

@@ -143,6 +143,11 @@ class WorkCalendar:
         if not any(self.week) and not self.working_days and not self.workdays:
             raise CalendarError(f"calendar {name!r} has no working hours on any weekday; give at least one interval")
         self._day_cache: dict[date, tuple[Interval, ...]] = {}
+        self._prefix_cache: dict[int, list[float]] = {}
+        self._date_cache: dict[int, date] = {}
+        if covered_years is not None:
+            self._covered_from = _local_timestamp(date(covered_years[0], 1, 1), time(0, 0), self.zone)
+            self._covered_until = _local_timestamp(date(covered_years[1] + 1, 1, 1), time(0, 0), self.zone)
 
     # -- days ----------------------------------------------------------------------
 
@@ -197,7 +202,16 @@ class WorkCalendar:
         return start_ts, end_ts
 
     def local_date(self, timestamp: float) -> date:
-        return datetime.fromtimestamp(timestamp, self.zone).date()
+        # Every UTC offset in the time zone database is a multiple of 15 minutes, so the
+        # local date is the same throughout each 15-minute block of UTC time.
+        block = int(timestamp // 900)
+        cached = self._date_cache.get(block)
+        if cached is None:
+            if len(self._date_cache) > 500_000:
+                self._date_cache.clear()
+            cached = datetime.fromtimestamp(block * 900, self.zone).date()
+            self._date_cache[block] = cached
+        return cached
 
     # -- arithmetic ----------------------------------------------------------------
 
@@ -205,17 +219,49 @@ class WorkCalendar:
         """Working seconds between two timestamps; 0 when `end` is not after `start`."""
         if end <= start:
             return 0.0
-        total = 0.0
-        day = self.local_date(start) - timedelta(days=1)
-        last_day = self.local_date(end) + timedelta(days=1)
-        while day <= last_day:
-            for interval_start, interval_end in self.intervals(day):
-                low = start if start > interval_start else interval_start
-                high = end if end < interval_end else interval_end
-                if high > low:
-                    total += high - low
-            day += timedelta(days=1)
+        first_day = self.local_date(start)
+        last_day = self.local_date(end)
+        total = self._clipped(first_day, start, end)
+        if last_day != first_day:
+            total += self._clipped(last_day, start, end)
+        if (last_day - first_day).days > 1:
+            total += self._whole_days(first_day + timedelta(days=1), last_day)
         return total
+
+    def _clipped(self, day: date, start: float, end: float) -> float:
+        # A day's intervals lie between its own local midnights, so clipping the first
+        # and the last day and adding whole days in between counts everything once.
+        total = 0.0
+        for interval_start, interval_end in self.intervals(day):
+            low = start if start > interval_start else interval_start
+            high = end if end < interval_end else interval_end
+            if high > low:
+                total += high - low
+        return total
+
+    def _whole_days(self, first: date, stop: date) -> float:
+        """Working seconds of the days from `first` up to, not including, `stop`."""
+        if first.year == stop.year:
+            prefix = self._year_prefix(first.year)
+            return prefix[stop.timetuple().tm_yday - 1] - prefix[first.timetuple().tm_yday - 1]
+        head = self._year_prefix(first.year)
+        total = head[-1] - head[first.timetuple().tm_yday - 1]
+        for year in range(first.year + 1, stop.year):
+            total += self._year_prefix(year)[-1]
+        return total + self._year_prefix(stop.year)[stop.timetuple().tm_yday - 1]
+
+    def _year_prefix(self, year: int) -> list[float]:
+        """Cumulative working seconds at the start of each day of `year`; the last entry is the year's total."""
+        cached = self._prefix_cache.get(year)
+        if cached is not None:
+            return cached
+        prefix = [0.0]
+        day = date(year, 1, 1)
+        while day.year == year:
+            prefix.append(prefix[-1] + sum(end - start for start, end in self.intervals(day)))
+            day += timedelta(days=1)
+        self._prefix_cache[year] = prefix
+        return prefix
 
     def add_working_seconds(self, start: float, seconds: float) -> float:
         """The instant at which `seconds` of working time have passed after `start`.
@@ -227,7 +273,9 @@ class WorkCalendar:
         if seconds <= 0:
             return start
         remaining = seconds
-        day = self.local_date(start) - timedelta(days=1)
+        # The previous day's intervals end at the latest at this day's local midnight,
+        # which is not after `start`, so the search begins on the local date of `start`.
+        day = self.local_date(start)
         for _ in range(MAX_SEARCH_DAYS):
             for interval_start, interval_end in self.intervals(day):
                 if interval_end <= start:
@@ -255,12 +303,10 @@ class WorkCalendar:
         return days
 
     def estimated_between(self, start: float, end: float) -> bool:
+        """True when any instant of `[start, end]` lies in a year the holiday source does not cover."""
         if self.covered_years is None:
             return False
-        first_year = self.local_date(start).year
-        last_year = self.local_date(max(start, end)).year
-        low, high = self.covered_years
-        return first_year < low or last_year > high
+        return start < self._covered_from or max(start, end) >= self._covered_until
 
     def with_overrides(
         self,

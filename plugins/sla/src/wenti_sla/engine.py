@@ -140,17 +140,19 @@ class _Replay:
         if until <= self.position:
             return
         paused = self.category in self.policy.pause_categories
-        for clock in self.clocks.values():
-            if clock.stopped_at is None:
-                self._accrue(clock, self.position, until, paused)
+        running = [clock for clock in self.clocks.values() if clock.stopped_at is None]
+        if running:
+            # Every running clock shares the segment, so its working time is measured once.
+            worked = 0.0 if paused else self.calendar.working_seconds(self.position, until)
+            for clock in running:
+                self._accrue(clock, self.position, until, paused, worked)
         self.position = until
 
-    def _accrue(self, clock: _Clock, start: float, end: float, paused: bool) -> None:
+    def _accrue(self, clock: _Clock, start: float, end: float, paused: bool, worked: float) -> None:
         if paused:
             if self.explain:
                 clock.segments.append(Segment(start, end, "paused"))
             return
-        worked = self.calendar.working_seconds(start, end)
         before = clock.elapsed
         after = before + worked
         for share in self.policy.warn_at:

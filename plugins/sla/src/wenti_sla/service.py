@@ -9,6 +9,7 @@ share or breached into `sla.warning` / `sla.breached` history events.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -428,7 +429,32 @@ def _store_clocks(connection: Any, tenant_id: str, results: Mapping[int, IssueCl
                 }
             )
     if rows:
-        connection.execute(insert(sla_clocks), rows)
+        _insert_many(connection, rows)
+
+
+_CLOCK_COLUMNS = [column.name for column in sla_clocks.columns]
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _insert_many(connection: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert clock rows with one driver-level executemany.
+
+    A recompute writes one row per clock of every open issue, and SQLAlchemy's
+    per-row parameter processing costs more than the computation, so the rows go
+    to the driver as tuples. Only `warned` needs encoding (JSON text).
+    """
+    placeholder = _PLACEHOLDERS.get(connection.dialect.paramstyle)
+    if placeholder is None:
+        connection.execute(insert(sla_clocks), list(rows))
+        return
+    statement = "INSERT INTO sla_clocks ({columns}) VALUES ({values})".format(
+        columns=", ".join(_CLOCK_COLUMNS), values=", ".join([placeholder] * len(_CLOCK_COLUMNS))
+    )
+    values = [
+        tuple(json.dumps(row[name]) if name == "warned" else row[name] for name in _CLOCK_COLUMNS)
+        for row in rows
+    ]
+    connection.exec_driver_sql(statement, values)
 
 
 def _chunks(values: Sequence[int], size: int) -> Iterable[list[int]]:

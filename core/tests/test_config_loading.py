@@ -405,3 +405,16 @@ def test_error_translated_to_chinese(tmp_path):
     assert "个设置无效" in chinese
     assert "应为以下之一：OFF, NORMAL, FULL" in chinese
     assert "'fast'" in chinese
+
+
+def test_folder_path_reads_its_wenti_toml(tmp_path):
+    _write(tmp_path, '[instance]\nname = "folder"\n')
+
+    assert load_config(tmp_path).instance.name == "folder"
+
+
+def test_folder_without_file_is_error(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+
+    assert str(tmp_path / "wenti.toml") in str(caught.value)

@@ -396,6 +396,9 @@ def _find_config_file(path: str | Path | None) -> Path | None:
         default = Path.cwd() / CONFIG_FILENAME
         return default.resolve() if default.is_file() else None
 
+    if candidate.is_dir():
+        # `--config /srv/wenti` names the instance folder; read its wenti.toml.
+        candidate = candidate / CONFIG_FILENAME
     if not candidate.is_file():
         raise ConfigError(
             N_(

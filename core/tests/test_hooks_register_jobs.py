@@ -1,4 +1,4 @@
-"""The `register_jobs` registration hook and its facade method."""
+"""The `register_jobs`, `register_issue_filters` and `issue_badges` hooks through the facade."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 
 from wenti import hookimpl
 from wenti.errors import PluginError
-from wenti.records import ScheduledJob
+from wenti.domain import Issue
+from wenti.records import IssueBadge, IssueFilter, ScheduledJob
 
 
 class ReportJobs:
@@ -24,7 +25,7 @@ class SameName:
         return [ScheduledJob(name="reports.daily", run=lambda app, payload: None)]
 
 
-def test_jobs_are_stamped_with_plugin(wenti_pm, register_plugin):
+def test_register_jobs_stamps_plugin(wenti_pm, register_plugin):
     register_plugin(ReportJobs(), name="reports")
 
     jobs = {job.name: job for job in wenti_pm.hooks.jobs()}
@@ -35,9 +36,57 @@ def test_jobs_are_stamped_with_plugin(wenti_pm, register_plugin):
     assert jobs["reports.send"].cron is None
 
 
-def test_duplicate_job_names_conflict(wenti_pm, register_plugin):
+def test_register_jobs_name_conflict(wenti_pm, register_plugin):
     register_plugin(ReportJobs(), name="reports")
     register_plugin(SameName(), name="copycat")
 
     with pytest.raises(PluginError, match="reports.daily"):
         wenti_pm.hooks.jobs()
+
+
+class SlaLikeFilters:
+    @hookimpl
+    def register_issue_filters(self):
+        return [IssueFilter(name="breached", label="SLA breached", match=lambda app, ctx, value: [1, 2])]
+
+
+def test_register_issue_filters_stamps_records(wenti_pm, register_plugin):
+    register_plugin(SlaLikeFilters(), name="sla_like")
+
+    filters = wenti_pm.hooks.issue_filters()
+
+    assert [item.name for item in filters] == ["breached"]
+    assert filters[0].plugin == "sla_like"
+    assert filters[0].value_kind == "flag"
+    assert filters[0].match(None, None, None) == [1, 2]
+
+
+class GoodBadges:
+    @hookimpl
+    def issue_badges(self, issues, ctx):
+        return [IssueBadge(issue_id=issue.id, name="sla.resolution", label=f"{ctx}:{issue.id}", tone="danger") for issue in issues]
+
+
+class BrokenBadges:
+    @hookimpl
+    def issue_badges(self, issues):
+        raise RuntimeError("badge service down")
+
+
+class WrongBadges:
+    @hookimpl
+    def issue_badges(self, issues):
+        return [{"issue_id": 1, "label": "not a record"}]
+
+
+def test_issue_badges_isolates_failures(wenti_pm, register_plugin, caplog):
+    register_plugin(GoodBadges(), name="good")
+    register_plugin(BrokenBadges(), name="broken")
+    register_plugin(WrongBadges(), name="wrong")
+    issues = [Issue(tenant_id="t", queue="it", title="a", reporter="r", status="new", id=7)]
+
+    badges = wenti_pm.hooks.issue_badges(issues, "ctx", None)
+
+    assert [(badge.issue_id, badge.label, badge.plugin) for badge in badges] == [(7, "ctx:7", "good")]
+    assert "broken" in caplog.text
+    assert "wrong" in caplog.text

@@ -35,6 +35,8 @@ from wenti.records import (
     Classifier,
     CliCommand,
     Connector,
+    IssueBadge,
+    IssueFilter,
     JobRunner,
     Metric,
     Notifier,
@@ -50,7 +52,7 @@ from wenti.records import (
 )
 
 if TYPE_CHECKING:
-    from wenti.app import App
+    from wenti.app import App, Context
     from wenti.config import Config
     from wenti.domain import Issue, User
     from wenti.store import Store
@@ -154,6 +156,9 @@ class Hooks:
     def jobs(self) -> list[ScheduledJob]:
         return self._records("register_jobs", ScheduledJob)
 
+    def issue_filters(self) -> list[IssueFilter]:
+        return self._records("register_issue_filters", IssueFilter)
+
     def commands(self) -> list[CliCommand]:
         return self._records("register_commands", CliCommand)
 
@@ -236,6 +241,17 @@ class Hooks:
                 found.append({**item, "plugin": plugin_name})
         found.sort(key=lambda item: float(item["score"]), reverse=True)
         return found[:limit]
+
+    def issue_badges(self, issues: list[Issue], ctx: Context, app: App) -> list[IssueBadge]:
+        """Collect badges from every plugin; a failing plugin or a wrong record gives none."""
+        badges: list[IssueBadge] = []
+        for plugin_name, result in self._advise("issue_badges", issues=issues, ctx=ctx, app=app):
+            for badge in result:
+                if not isinstance(badge, IssueBadge):
+                    log.warning("plugin %s returned %r from issue_badges; expected wenti.records.IssueBadge", plugin_name, badge)
+                    continue
+                badges.append(attrs.evolve(badge, plugin=plugin_name))
+        return badges
 
     # -- validation ----------------------------------------------------------
 

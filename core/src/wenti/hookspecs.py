@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from wenti.app import App
+    from wenti.app import App, Context
     from wenti.domain import Event, Issue, User
     from wenti.records import (
         BlobStore,
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
         Classifier,
         CliCommand,
         Connector,
+        IssueBadge,
+        IssueFilter,
         JobRunner,
         Metric,
         Notifier,
@@ -251,6 +253,20 @@ def register_jobs() -> list[ScheduledJob]:
 
 
 @hookspec
+def register_issue_filters() -> list[IssueFilter]:
+    """Provide filters of issue lists that the plugin evaluates (e.g. SLA due within N hours).
+
+    Called by the web app and the API when they build the filter choices of an
+    issue list. The caller runs `match(app, ctx, value)` when the user picks the
+    filter and restricts the list to the returned issue ids.
+
+    :return: a list of `wenti.records.IssueFilter`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
 def register_commands() -> list[CliCommand]:
     """Add click commands or groups under the `wenti` command.
 
@@ -326,6 +342,22 @@ def similar_issues(issue: Issue, app: App, limit: int) -> list[dict[str, Any]]:
     Advisory, like `classify_issue`.
 
     :return: a list of dicts with at least `kind`, `id`, `title` and `score`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def issue_badges(issues: list[Issue], ctx: Context, app: App) -> list[IssueBadge]:
+    """Describe issues with short badges (SLA state, remaining working time ...).
+
+    Called by the web app for issue lists and issue pages, and by exports for extra
+    columns, once per page of issues. Advisory: each implementation is called on
+    its own; an exception is logged with the plugin's name and gives no badges.
+
+    :param issues: the issues shown, all in the tenant of `ctx`.
+    :param ctx: the acting `wenti.app.Context`; badge text is in `ctx.locale`.
+    :return: a list of `wenti.records.IssueBadge`, any number per issue.
 
     .. versionadded:: 0.1
     """

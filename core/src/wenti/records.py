@@ -138,6 +138,44 @@ class ScheduledJob:
 
 
 @attrs.frozen
+class IssueFilter:
+    """A filter of issue lists that a plugin evaluates, such as "SLA breached".
+
+    `match(app, ctx, value)` returns the ids of the matching issues in the tenant of
+    `ctx` (a `wenti.app.Context`); callers combine them with their other filters
+    through `wenti.store.IssueQuery.ids`. `value_kind` is `flag` (no value, `value`
+    is None) or `number` (a float the user enters, such as hours). `label` and
+    `value_label` are gettext msgids in the plugin's catalog.
+    """
+
+    name: str
+    label: str
+    match: Callable[..., Any]
+    value_kind: str = "flag"
+    value_label: str = ""
+    plugin: str = ""
+
+
+@attrs.frozen
+class IssueBadge:
+    """A short status shown next to an issue in lists and on its page, and exported as a column.
+
+    `name` is a stable key (`sla.resolution`) that exports use as the column name;
+    `label` is the text in the requested language and `detail` a longer explanation.
+    `tone` is one of `info`, `ok`, `warning`, `danger`, `muted`. `value` is the
+    machine-readable value for APIs and exports (an ISO time, a number) or None.
+    """
+
+    issue_id: int
+    name: str
+    label: str
+    tone: str = "info"
+    detail: str = ""
+    value: Any = None
+    plugin: str = ""
+
+
+@attrs.frozen
 class BlobStore:
     """`open(app)` returns an object with `put(data, content_type) -> blob_id`, `get(blob_id) -> bytes`, `delete(blob_id)`."""
 

@@ -11,6 +11,8 @@ def test_select_queue_routes_by_keyword(make_wenti_app):
     app = make_wenti_app(
         config_toml='[plugins.hello]\nroutes = { "打印机" = "printers" }\n',
         plugins=[(wenti_hello, "hello")],
+        # Only the storage plugin among the installed ones, so other plugins' hooks stay out.
+        enabled_plugins=["sql"],
     )
     admin = app.context("default", "admin")
     app.admin.create_queue(admin, "printers", "打印机")

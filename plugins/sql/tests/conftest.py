@@ -27,8 +27,14 @@ MARIADB_ADMIN_URL = os.environ.get("WENTI_TEST_MARIADB_URL", "mariadb+pymysql://
 SAMPLE_MIGRATIONS = Path(__file__).parent / "sample_migrations"
 
 _HOW_TO_START = {
-    "postgresql": "start it with `service postgresql start` (Debian package postgresql) or set WENTI_TEST_POSTGRES_URL",
-    "mariadb": "start it with `service mariadb start` (Debian package mariadb-server) or set WENTI_TEST_MARIADB_URL",
+    "postgresql": (
+        "start it with `pg_ctlcluster <version> main start` (Debian package postgresql; `bash .ci/run` does this) "
+        "or point WENTI_TEST_POSTGRES_URL at another server"
+    ),
+    "mariadb": (
+        "start it with `start-stop-daemon --start --background --exec /usr/sbin/mariadbd` (Debian package mariadb-server; "
+        "`bash .ci/run` does this) or point WENTI_TEST_MARIADB_URL at another server"
+    ),
 }
 
 

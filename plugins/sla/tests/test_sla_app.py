@@ -226,3 +226,29 @@ def test_bad_policy_config_names_key(make_wenti_app):
 
     with pytest.raises(PluginError, match="targets.normal.resolution = .8 hours. is not a duration"):
         make_wenti_app(config_toml=bad)
+
+
+def test_badges_and_filters_through_hooks(make_app, frozen_clock):
+    frozen_clock.set(at(2025, 3, 3, 9))
+    app = make_app()
+    agent = app.context("default", "agent", locale="en")
+    late = app.issues.create(agent, queue="general", title="迟了", reporter="reporter")
+    fresh_issue = app.issues.create(agent, queue="general", title="新的", reporter="reporter")
+    app.issues.transition(agent, fresh_issue.id, fresh_issue.version, "wait")
+    deliver(app)
+    frozen_clock.set(at(2025, 3, 3, 12))
+
+    badges = {(badge.issue_id, badge.name): badge for badge in app.hooks.issue_badges([late, fresh_issue], agent, app)}
+    filters = {item.name: item for item in app.hooks.issue_filters()}
+    chinese = app.hooks.issue_badges([late], app.context("default", "agent", locale="zh_CN"), app)
+
+    assert badges[(late.id, "sla.first_response")].label == "First response: breached"
+    assert badges[(late.id, "sla.first_response")].tone == "danger"
+    assert badges[(late.id, "sla.resolution")].label == "Resolution: 5 h left"
+    assert badges[(late.id, "sla.resolution")].value == "2025-03-03T09:00:00+00:00"
+    assert badges[(fresh_issue.id, "sla.resolution")].tone == "muted"
+    assert "解决：剩余 5 小时" in [badge.label for badge in chinese]
+    assert filters["sla_breached"].match(app, agent, None) == [late.id]
+    assert filters["sla_paused"].match(app, agent, None) == [fresh_issue.id]
+    assert filters["sla_due_within"].match(app, agent, 6) == [late.id]
+    assert filters["sla_due_within"].match(app, agent, 4) == []

@@ -107,3 +107,20 @@ def issue_event(event: Any, app: Any) -> None:
     if service is None or not service.policies:
         return
     service.refresh_issue(event.tenant_id, event.issue_id)
+
+
+@hookimpl
+def register_issue_filters() -> list[Any]:
+    from wenti_sla.badges import issue_filters
+
+    return issue_filters(service_for)
+
+
+@hookimpl
+def issue_badges(issues: list[Any], ctx: Any, app: Any) -> list[Any]:
+    from wenti_sla.badges import issue_badges as sla_badges
+
+    service = _SERVICES.get(id(app))
+    if service is None or not service.policies:
+        return []
+    return sla_badges(service, issues, ctx)

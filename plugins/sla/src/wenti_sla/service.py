@@ -208,12 +208,16 @@ class SlaService:
         return result
 
     def matching_issue_ids(self, tenant_id: str, condition: str, hours: float | None = None, now: float | None = None) -> list[int]:
-        """Issue ids for the list filters `due_within` (needs `hours`), `breached` and `paused`."""
+        """Issue ids for the list filters `due_within` (needs `hours`), `breached` and `paused`.
+
+        `due_within` counts wall-clock hours from `now` to the due time and leaves out
+        clocks already past due, which `breached` lists.
+        """
         now = self._now() if now is None else now
         if condition == "due_within":
             if hours is None or hours <= 0:
                 raise ValueError(f"due_within needs a positive number of hours, got {hours!r}")
-            where = and_(sla_clocks.c.status == RUNNING, sla_clocks.c.due_at <= now + hours * 3600)
+            where = and_(sla_clocks.c.status == RUNNING, sla_clocks.c.due_at > now, sla_clocks.c.due_at <= now + hours * 3600)
         elif condition == "breached":
             where = or_(sla_clocks.c.status == BREACHED, and_(sla_clocks.c.status == RUNNING, sla_clocks.c.due_at <= now))
         elif condition == "paused":

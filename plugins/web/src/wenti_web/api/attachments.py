@@ -87,13 +87,17 @@ class AttachmentController(Controller):
         principal: Principal,
         issue_id: int,
         data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
-        raw_body: bytes,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AttachmentOut]:
         """Upload one file as multipart form field `data`. Size and type are checked against the bytes."""
         if not isinstance(data, UploadFile):
             raise ApiProblem("malformed-request", "Send the file as multipart/form-data in a field named data.")
         app = wenti_app(request)
+        # A multipart body cannot be read twice, so the fingerprint covers the file's
+        # name, declared type and bytes instead of the raw body.
+        head = data.file.read(request.app.state["max_upload_bytes"] + 1)
+        data.file.seek(0)
+        fingerprint = request_hash("POST", request.url.path, f"{data.filename}\0{data.content_type}\0".encode() + head)
 
         def execute() -> Response:
             attachment = store_attachment(app, request, principal, issue_id, data)
@@ -108,7 +112,7 @@ class AttachmentController(Controller):
             principal.ctx.tenant_id,
             principal.username,
             idempotency_key,
-            request_hash("POST", request.url.path, raw_body),
+            fingerprint,
             execute,
             encode,
             problem_for(request),

@@ -15,6 +15,7 @@ measure the service layer, not the SLA recompute.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
 import sys
@@ -130,18 +131,25 @@ def bench_recompute(issues: int, seed: int, folder: Path) -> dict[str, float]:
             uow.commit()
 
         service = service_for(app)
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         count = service.recompute(["default"])
-        first = time.perf_counter() - began
-        began = time.perf_counter()
+        first, first_cpu = time.perf_counter() - began, time.process_time() - began_cpu
+        began, began_cpu = time.perf_counter(), time.process_time()
         service.recompute(["default"])
-        second = time.perf_counter() - began
+        second, second_cpu = time.perf_counter() - began, time.process_time() - began_cpu
 
         with app.uow("default") as uow:
             stored = uow.sql_connection().execute(select(func.count()).select_from(sla_clocks)).scalar_one()
     finally:
         app.close()
-    return {"issues": count, "clocks": stored, "first_seconds": first, "second_seconds": second}
+    return {
+        "issues": count,
+        "clocks": stored,
+        "first_seconds": first,
+        "first_cpu_seconds": first_cpu,
+        "second_seconds": second,
+        "second_cpu_seconds": second_cpu,
+    }
 
 
 def main() -> int:
@@ -153,16 +161,20 @@ def main() -> int:
 
     print(f"python {platform.python_version()} on {platform.machine()}, {platform.processor() or 'unknown cpu'}")
     due = bench_due_times(args.computations, args.seed)
+    # CPU seconds are reported next to wall-clock seconds because on a shared
+    # machine the wall clock also counts time spent waiting for a core.
     print(f"calendar add_working_seconds: {due['add_per_second']:,.0f} per second")
     print(f"full clock computations (first response + resolution, with pauses): {due['clocks_per_second']:,.0f} per second")
 
     with tempfile.TemporaryDirectory() as folder:
         result = bench_recompute(args.issues, args.seed, Path(folder))
     print(
-        f"recompute of {result['issues']:,} open issues on SQLite: {result['first_seconds']:.2f} s "
-        f"(again: {result['second_seconds']:.2f} s), {result['clocks']:,} clock rows"
+        f"recompute of {result['issues']:,} open issues on SQLite: {result['first_seconds']:.2f} s wall, "
+        f"{result['first_cpu_seconds']:.2f} s CPU (again: {result['second_seconds']:.2f} s wall, "
+        f"{result['second_cpu_seconds']:.2f} s CPU), {result['clocks']:,} clock rows"
     )
-    ok = due["clocks_per_second"] >= 20_000 and result["first_seconds"] <= 10
+    print(f"load average while measuring: {', '.join(f'{value:.2f}' for value in os.getloadavg())}")
+    ok = due["clocks_per_second"] >= 20_000 and result["first_seconds"] <= 10 * args.issues / 100_000
     print("targets met" if ok else "targets missed")
     return 0 if ok else 1
 

@@ -266,8 +266,10 @@ def compute_clocks(
         replay.advance(now)
 
     paused = replay.category in policy.pause_categories
-    clocks = {metric: _finish(clock, calendar, policy.warn_at, paused, now) for metric, clock in replay.clocks.items()}
-    return IssueClocks(policy=policy.key, calendar=calendar.name, clocks=dict(sorted(clocks.items(), key=lambda item: METRICS.index(item[0]))))
+    clocks = {
+        metric: _finish(replay.clocks[metric], calendar, policy.warn_at, paused, now) for metric in METRICS if metric in replay.clocks
+    }
+    return IssueClocks(policy=policy.key, calendar=calendar.name, clocks=clocks)
 
 
 def _finish(clock: _Clock, calendar: WorkCalendar, shares: Sequence[float], paused: bool, now: float) -> ClockState:

@@ -410,38 +410,40 @@ def _store_clocks(connection: Any, tenant_id: str, results: Mapping[int, IssueCl
             old = previous.get((issue_id, metric))
             same_clock = old is not None and abs(old.notice_key - clock.started_at) < 1e-3
             warned = list(old.warned) if same_clock else []
+            # The order follows `_CLOCK_COLUMNS`, which is the table's column order.
             rows.append(
-                {
-                    "tenant_id": tenant_id,
-                    "issue_id": issue_id,
-                    "metric": metric,
-                    "policy": clocks.policy,
-                    "calendar": clocks.calendar,
-                    "target": clock.target,
-                    "status": clock.status,
-                    "elapsed": clock.elapsed,
-                    "started_at": clock.started_at,
-                    "due_at": clock.due_at,
-                    "stopped_at": clock.stopped_at,
-                    "breached_at": clock.breached_at,
-                    "next_warning_at": _next_warning(clock, warned),
-                    "estimated": clock.estimated,
-                    "computed_at": now,
-                    "notice_key": clock.started_at,
-                    "warned": warned,
-                    "breach_sent": bool(old.breach_sent) if same_clock else False,
-                }
+                (
+                    tenant_id,
+                    issue_id,
+                    metric,
+                    clocks.policy,
+                    clocks.calendar,
+                    clock.target,
+                    clock.status,
+                    clock.elapsed,
+                    clock.started_at,
+                    clock.due_at,
+                    clock.stopped_at,
+                    clock.breached_at,
+                    _next_warning(clock, warned),
+                    clock.estimated,
+                    now,
+                    clock.started_at,
+                    warned,
+                    bool(old.breach_sent) if same_clock else False,
+                )
             )
     if rows:
         _insert_many(connection, rows)
 
 
 _CLOCK_COLUMNS = [column.name for column in sla_clocks.columns]
+_WARNED = _CLOCK_COLUMNS.index("warned")
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
-def _insert_many(connection: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert clock rows with one driver-level executemany.
+def _insert_many(connection: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Insert clock rows, given as tuples in column order, with one driver-level executemany.
 
     A recompute writes one row per clock of every open issue, and SQLAlchemy's
     per-row parameter processing costs more than the computation, so the rows go
@@ -449,15 +451,16 @@ def _insert_many(connection: Any, rows: Sequence[Mapping[str, Any]]) -> None:
     """
     placeholder = _PLACEHOLDERS.get(connection.dialect.paramstyle)
     if placeholder is None:
-        connection.execute(insert(sla_clocks), list(rows))
+        connection.execute(insert(sla_clocks), [dict(zip(_CLOCK_COLUMNS, row)) for row in rows])
         return
     statement = "INSERT INTO sla_clocks ({columns}) VALUES ({values})".format(
         columns=", ".join(_CLOCK_COLUMNS), values=", ".join([placeholder] * len(_CLOCK_COLUMNS))
     )
-    values = [
-        tuple(json.dumps(row[name]) if name == "warned" else row[name] for name in _CLOCK_COLUMNS)
-        for row in rows
-    ]
+    values = []
+    for row in rows:
+        encoded = list(row)
+        encoded[_WARNED] = json.dumps(row[_WARNED]) if row[_WARNED] else "[]"
+        values.append(tuple(encoded))
     connection.exec_driver_sql(statement, values)
 
 

@@ -252,3 +252,19 @@ def test_badges_and_filters_through_hooks(make_app, frozen_clock):
     assert filters["sla_paused"].match(app, agent, None) == [fresh_issue.id]
     assert filters["sla_due_within"].match(app, agent, 6) == [late.id]
     assert filters["sla_due_within"].match(app, agent, 4) == []
+
+
+def test_standard_preset_covers_every_queue(make_wenti_app, frozen_clock):
+    frozen_clock.set(at(2025, 2, 7, 17))
+    app = make_wenti_app(config_toml='[plugins.jobs]\nautostart = false\n\n[plugins.sla]\npreset = "standard"\n')
+    agent = app.context("default", "agent")
+
+    issue = app.issues.create(agent, queue="general", title="网络慢", priority="high", reporter="reporter")
+    deliver(app)
+
+    rows = clocks_of(app, issue.id)
+    assert rows["resolution"]["policy"] == "standard"
+    # High: 8 working hours from Friday 17:00 on 09:00-18:00 days end on the make-up Saturday.
+    assert local(rows["resolution"]["due_at"]) == datetime(2025, 2, 8, 16, 0)
+    with pytest.raises(PluginError, match="preset = 'gold' is unknown"):
+        make_wenti_app(config_toml='[plugins.sla]\npreset = "gold"\n')

@@ -21,9 +21,12 @@ class SlaConfig:
     """Settings of the SLA plugin; see `docs/sla.md` for a full example.
 
     `system_user` is the actor name written on SLA events and escalations.
+    `preset = "standard"` adds the built-in policy `STANDARD_POLICY` after the
+    configured ones, so an instance gets SLA clocks on every queue with one line.
     """
 
     system_user: str = "sla"
+    preset: str = "none"
     calendars: dict[str, dict[str, Any]] = attrs.Factory(dict)
     policies: list[dict[str, Any]] = attrs.Factory(list)
 
@@ -87,8 +90,34 @@ def build_calendars(config: SlaConfig, sources: Mapping[str, Callable[[], Holida
     return calendars
 
 
+# The policy `preset = "standard"` adds: every queue, China's calendar with 09:00-18:00
+# Monday to Friday, targets by priority, a warning at 75 % and escalation on breach.
+STANDARD_POLICY: dict[str, Any] = {
+    "key": "standard",
+    "name": "Standard",
+    "calendar": "china",
+    "warn_at": [0.75],
+    "targets": {
+        "critical": {"first_response": "30m", "resolution": "4h"},
+        "high": {"first_response": "1h", "resolution": "8h"},
+        "normal": {"first_response": "4h", "resolution": "24h"},
+        "low": {"first_response": "8h", "resolution": "40h"},
+    },
+    "escalations": [
+        {"on": "warning", "action": "notify", "to": "assignee"},
+        {"on": "breached", "action": "notify", "to": "role:queue_manager"},
+        {"on": "breached", "metric": "resolution", "action": "raise_priority"},
+    ],
+}
+
+PRESETS = {"none": [], "standard": [STANDARD_POLICY]}
+
+
 def build_policies(config: SlaConfig, calendars: Mapping[str, WorkCalendar]) -> list[Policy]:
-    policies = [parse_policy(raw, index, BUILTIN_ACTIONS) for index, raw in enumerate(config.policies)]
+    if config.preset not in PRESETS:
+        raise CalendarError(f"plugins.sla.preset = {config.preset!r} is unknown; use one of {', '.join(PRESETS)}")
+    raw_policies = list(config.policies) + list(PRESETS[config.preset])
+    policies = [parse_policy(raw, index, BUILTIN_ACTIONS) for index, raw in enumerate(raw_policies)]
     keys = [policy.key for policy in policies]
     duplicates = sorted({key for key in keys if keys.count(key) > 1})
     if duplicates:

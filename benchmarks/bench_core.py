@@ -560,11 +560,13 @@ def apply_updates(app: Any, ctx: Any, workload: Any, checks: dict[str, Any]) -> 
     The import stores ticket i as issue i (one fresh database, rows in file order);
     each update reads the issue first and fails loudly when that does not hold.
     """
+    # Generated before the clock starts: the generator rebuilds each ticket to pick its update.
+    updates = list(workload.updates())
     get = app.issues.get
     transition = app.issues.transition
     count = 0
     start = time.perf_counter()
-    for update in workload.updates():
+    for update in updates:
         issue = get(ctx, update["id"])
         if issue.external_id != str(update["id"]):
             raise SystemExit(

@@ -27,7 +27,7 @@ _RUNNERS: dict[int, Any] = {}
 
 
 def runner_for(app: Any) -> Any:
-    """The job runner started for `app`; raises `LookupError` before `startup` ran."""
+    """Return the job runner started for `app`; raise `LookupError` before `startup` ran."""
     try:
         return _RUNNERS[id(app)]
     except KeyError:

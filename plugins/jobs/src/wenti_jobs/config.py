@@ -11,9 +11,9 @@ class JobsConfig:
 
     `autostart` starts the scheduler thread when the app starts, after
     `start_delay_seconds` so that short command-line runs finish first.
-    `poll_seconds` is how often due jobs are looked for; `lease_seconds` is how long a
-    claimed run is protected from other processes; `max_attempts` and
-    `retry_seconds` govern delayed jobs that fail (doubling the wait each time).
+    `poll_seconds` is the time between looks for due jobs. `lease_seconds` is how long
+    a claimed run is protected from other processes. `max_attempts` and
+    `retry_seconds` apply to delayed jobs that fail, and the wait doubles each time.
     """
 
     runner: str = "inprocess"

@@ -1,10 +1,9 @@
 """A job scheduler persisted in the database, safe to run in several processes.
 
-Why not APScheduler's own scheduler: APScheduler 3.x keeps due times in its job store
-but does not coordinate several processes sharing one store (its documentation warns
-that each job must be run by one scheduler only), and 4.x, which does, is a
-pre-release. So the schedule lives in the `jobs_schedule` table and APScheduler 3.x is
-used only to compute cron fire times (`CronTrigger`).
+APScheduler's own scheduler is not used. APScheduler 3.x keeps due times in its job
+store, but its user guide says a job store must never be shared between schedulers,
+and 4.x, which supports sharing, is a pre-release. So the schedule lives in the `jobs_schedule` table, and
+APScheduler 3.x only computes cron fire times (`CronTrigger`).
 
 How a run is claimed: a process takes a due row with a conditional UPDATE (`status =
 'scheduled'`, `run_at <= now`, no live lease) and owns it only when exactly one row
@@ -49,7 +48,7 @@ class JobError(ValueError):
 
 @attrs.frozen
 class JobSpec:
-    """What the scheduler needs to know about a job: the callable and the optional cron."""
+    """A job as the scheduler sees it: the callable and the optional cron expression."""
 
     name: str
     run: Callable[[Any, Any], Any]
@@ -73,7 +72,7 @@ def parse_cron(expression: str, where: str = "cron") -> CronTrigger:
 
 
 def next_fire_time(trigger: CronTrigger, after: float) -> float:
-    """The first fire time strictly after the timestamp `after`."""
+    """Return the first fire time strictly after the timestamp `after`."""
     moment = datetime.fromtimestamp(after, timezone.utc)
     fire = trigger.get_next_fire_time(None, moment)
     if fire is not None and fire.timestamp() <= after:
@@ -324,6 +323,6 @@ def _new_row(row_id: str, job: str, cron: str | None, payload: Any, run_at: floa
 
 @contextlib.contextmanager
 def engine_transaction(engine: Any) -> Iterator[Connection]:
-    """A transaction on a bare SQLAlchemy engine, for tools and tests outside an app."""
+    """Open a transaction on a bare SQLAlchemy engine, for tools and tests outside an app."""
     with engine.begin() as connection:
         yield connection

@@ -34,7 +34,7 @@ _SERVICES: dict[int, SlaService] = {}
 
 
 def service_for(app: Any) -> SlaService:
-    """The SLA service of a running app; raises `LookupError` before `startup` ran."""
+    """Return the SLA service of a running app; raise `LookupError` before `startup` ran."""
     try:
         return _SERVICES[id(app)]
     except KeyError:

@@ -1,6 +1,6 @@
 """Business calendars and working-time arithmetic.
 
-A `WorkCalendar` knows the working intervals of every day in one time zone: the weekly
+A `WorkCalendar` computes the working intervals of every day in one time zone: the weekly
 pattern (several intervals a day, such as 09:00-12:00 and 13:30-18:00), public holidays,
 make-up workdays (调休: a weekend day that is worked instead of a holiday) and a
 tenant's own closed days and extra working days.
@@ -28,7 +28,7 @@ Interval = tuple[float, float]
 
 
 class DayKind(str, enum.Enum):
-    """Why a day is or is not a working day, in order of precedence."""
+    """The reason a day is or is not a working day, in order of precedence."""
 
     TENANT_CLOSED = "tenant_closed"
     TENANT_WORKING = "tenant_working"
@@ -109,7 +109,7 @@ class WorkCalendar:
     a tenant's extra working day (by default Monday's). `holidays` and `workdays` map dates
     to names from the holiday source; `closed_days` and `working_days` are the tenant's
     own overrides and win over the source. `covered_years` are the years the holiday
-    source knows; outside them the weekly pattern alone applies and days are marked
+    source has data for; outside them the weekly pattern alone applies and days are marked
     estimated. None means every year is covered (a calendar without holiday data).
     """
 
@@ -173,7 +173,7 @@ class WorkCalendar:
         return DayInfo(day, DayKind.WEEKEND, "", estimated)
 
     def local_hours(self, day: date) -> tuple[tuple[time, time | None], ...]:
-        """The local working intervals of `day` (empty on a day off)."""
+        """Return the local working intervals of `day` (empty on a day off)."""
         kind = self.day_info(day).kind
         if not kind.is_working:
             return ()
@@ -184,7 +184,7 @@ class WorkCalendar:
         return self.week[day.weekday()]
 
     def intervals(self, day: date) -> tuple[Interval, ...]:
-        """The working intervals of the local date `day`, as UTC timestamps."""
+        """Return the working intervals of the local date `day`, as UTC timestamps (cached)."""
         cached = self._day_cache.get(day)
         if cached is not None:
             return cached
@@ -264,7 +264,7 @@ class WorkCalendar:
         return prefix
 
     def add_working_seconds(self, start: float, seconds: float) -> float:
-        """The instant at which `seconds` of working time have passed after `start`.
+        """Find the instant at which `seconds` of working time have passed after `start`.
 
         Zero seconds returns `start` itself. A target that ends exactly at the close of
         an interval returns that close (18:00), not the next morning's opening.
@@ -292,7 +292,7 @@ class WorkCalendar:
         )
 
     def days_between(self, start: float, end: float) -> list[DayInfo]:
-        """Every local date touched by `[start, end]`, with its kind."""
+        """Describe every local date touched by `[start, end]`, with its kind."""
         first = self.local_date(start)
         last = self.local_date(max(start, end))
         days = []
@@ -314,7 +314,7 @@ class WorkCalendar:
         working_days: Mapping[date, str] | None = None,
         name: str | None = None,
     ) -> WorkCalendar:
-        """A copy with extra tenant closed days and working days added."""
+        """Copy the calendar with extra tenant closed days and working days added."""
         return WorkCalendar(
             name or self.name,
             self.timezone_name,
@@ -341,7 +341,7 @@ def standard_week(
     saturday: Iterable[str] = (),
     sunday: Iterable[str] = (),
 ) -> WeekPattern:
-    """A week with the same hours Monday to Friday and the given weekend hours."""
+    """Build a week with the same hours Monday to Friday and the given weekend hours."""
     workday = parse_intervals(weekdays)
     return (workday,) * 5 + (parse_intervals(saturday), parse_intervals(sunday))
 

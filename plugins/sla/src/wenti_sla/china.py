@@ -5,7 +5,7 @@ which transcribes the State Council's yearly notice on holiday arrangements
 (国务院办公厅关于部分节假日安排的通知). Its `holidays` mapping lists every day off of a
 holiday period, weekend days included, and its `workdays` mapping lists the weekend days
 that are worked instead. Years outside the package's data are computed from the weekly
-pattern alone and marked estimated; `docs/sla.md` says why this package was chosen over
+pattern alone and marked estimated; `docs/sla.md` explains why this package was chosen over
 `holidays`.
 """
 
@@ -19,7 +19,7 @@ import chinese_calendar
 from wenti_sla.calendar import WeekPattern, WorkCalendar, parse_intervals, standard_week
 
 def package_coverage() -> tuple[int, int]:
-    """The first and last year the installed `chinesecalendar` has data for."""
+    """Return the first and last year the installed `chinesecalendar` has data for."""
     years = [day.year for day in chinese_calendar.constants.holidays]
     years += [day.year for day in chinese_calendar.constants.workdays]
     return min(years), max(years)
@@ -58,7 +58,7 @@ def china_calendar(
 
 
 def china_source() -> dict[str, object]:
-    """The holiday source `china` for `register_calendars`."""
+    """Build the holiday source `china` for `register_calendars`."""
     return {
         "holidays": dict(chinese_calendar.constants.holidays),
         "workdays": dict(chinese_calendar.constants.workdays),
@@ -69,5 +69,5 @@ def china_source() -> dict[str, object]:
 
 
 def plain_source() -> dict[str, object]:
-    """The holiday source `plain`: working hours only, no holidays, never estimated."""
+    """Build the holiday source `plain`: working hours only, no holidays, never estimated."""
     return {"holidays": {}, "workdays": {}, "covered_years": None, "timezone": "UTC", "source": "plain"}

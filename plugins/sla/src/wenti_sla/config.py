@@ -83,7 +83,7 @@ def build_calendar(name: str, raw: Mapping[str, Any], sources: Mapping[str, Call
 
 
 def build_calendars(config: SlaConfig, sources: Mapping[str, Callable[[], HolidaySource]]) -> dict[str, WorkCalendar]:
-    """Every configured calendar, plus each installed source under its own name with default hours."""
+    """Build every configured calendar, plus each installed source under its own name with default hours."""
     calendars = {name: build_calendar(name, {"base": name}, sources) for name in sources}
     for name, raw in config.calendars.items():
         calendars[name] = build_calendar(name, raw, sources)

@@ -300,7 +300,11 @@ def _finish(clock: _Clock, calendar: WorkCalendar, shares: Sequence[float], paus
         for share in sorted(set(shares) - set(warnings)):
             warnings[share] = calendar.add_working_seconds(now, share * clock.target - clock.elapsed)
 
-    horizon = due_at if due_at is not None else (clock.stopped_at if clock.stopped_at is not None else now)
+    horizon = now
+    if due_at is not None:
+        horizon = due_at
+    elif clock.stopped_at is not None:
+        horizon = clock.stopped_at
     return ClockState(
         metric=clock.metric,
         target=clock.target,

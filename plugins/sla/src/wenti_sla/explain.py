@@ -69,7 +69,7 @@ def format_time(timestamp: float | None, calendar: WorkCalendar) -> str:
 
 
 def clock_summary(clock: ClockState, calendar: WorkCalendar) -> str:
-    """One line: metric, status, target, counted time and due time."""
+    """Summarise a clock in one line: metric, status, target, counted time and due time."""
     text = _("{metric}: {status}; target {target} of working time, counted {elapsed}, due {due}").format(
         metric=_(METRIC_LABELS[clock.metric]),
         status=_(STATUS_LABELS[clock.status]),
@@ -83,7 +83,7 @@ def clock_summary(clock: ClockState, calendar: WorkCalendar) -> str:
 
 
 def explain_lines(issue_key: str, clocks: IssueClocks | None, calendar: WorkCalendar | None) -> list[str]:
-    """The explanation of every clock of one issue, as lines of text."""
+    """Explain every clock of one issue, as lines of text."""
     if clocks is None or calendar is None:
         return [_("{issue}: no SLA policy applies to this issue.").format(issue=issue_key)]
     lines = [

@@ -110,7 +110,7 @@ class Policy:
 
 
 def select_policy(policies: Iterable[Policy], tenant_id: str, queue: str, priority: str) -> Policy | None:
-    """The first policy, in configured order, that matches the tenant and queue and has targets for the priority."""
+    """Return the first policy, in configured order, that matches the tenant and queue and has targets for the priority."""
     for policy in policies:
         if policy.matches(tenant_id, queue) and policy.targets_for(priority) is not None:
             return policy

@@ -1,10 +1,10 @@
 """The SLA service of a running app: refresh, recompute, query, check and escalate.
 
 The clocks are derived data. `refresh_issue` reads an issue's history, extracts its
-timeline into `sla_issues` and computes its clocks into `sla_clocks`; `recompute`
-computes every open issue again from the stored timelines (after a calendar or policy
-change); `check_due` runs on the scheduler and turns clocks that reached a warning
-share or breached into `sla.warning` / `sla.breached` history events.
+timeline into `sla_issues` and computes its clocks into `sla_clocks`. `recompute`
+computes every open issue again from the stored timelines after a calendar or policy
+change. `check_due` runs on the scheduler and turns clocks that reached a warning
+share or breached into `sla.warning` and `sla.breached` history events.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class SlaService:
             raise NotFound("SLA calendar {name} is not defined.", name=name) from None
 
     def system_context(self, tenant_id: str) -> Context:
-        """The acting context of SLA events and escalations: a built-in admin-level actor."""
+        """Build the acting context of SLA events and escalations: a built-in admin-level actor."""
         user = User(tenant_id=tenant_id, username=self.system_user, display_name="SLA", role=Role.ADMIN)
         return Context(tenant_id=tenant_id, user=user)
 
@@ -90,7 +90,10 @@ class SlaService:
         *,
         explain: bool = False,
     ) -> IssueClocks | None:
-        """The clocks of one timeline under the policy of its current queue and priority, or None without a policy."""
+        """Compute the clocks of one timeline under the policy of its current queue and priority.
+
+        Returns None when no policy matches.
+        """
         queue = current_value(facts, "queue")
         priority = current_value(facts, "priority", Priority.NORMAL.value)
         policy = self.policy_for(tenant_id, queue, priority)
@@ -128,7 +131,7 @@ class SlaService:
         return clocks
 
     def explain(self, tenant_id: str, issue_id: int, now: float | None = None) -> tuple[IssueClocks | None, WorkCalendar | None]:
-        """The clocks of one issue with their segments, computed from history (nothing is stored)."""
+        """Compute the clocks of one issue with their segments from its history, storing nothing."""
         now = self._now() if now is None else now
         with self.app.uow(tenant_id) as uow:
             issue = uow.issues.get(issue_id)
@@ -239,9 +242,9 @@ class SlaService:
         """Announce every warning and breach that is due; returns the notices sent.
 
         Each candidate issue is refreshed from its history first, so a stale cache
-        never produces a false breach. A notice is recorded before the event is sent
-        only in the sense that both happen for one issue in sequence: a crash between
-        them can repeat a notice after restart, never lose it.
+        never produces a false breach. The event is committed before the notice is
+        marked as sent, in a second transaction, so a crash between the two repeats
+        the notice after a restart and never loses it.
         """
         now = self._now() if now is None else now
         notices: list[Notice] = []
@@ -290,7 +293,7 @@ class SlaService:
         warned = set(row["warned"])
         if clock.breached_at is not None and clock.breached_at <= now and clock.active and not row["breach_sent"]:
             notices.append(self._send(tenant_id, issue_id, policy, clock, "breached", None))
-            # Warnings that were never sent are now stale; the breach says more.
+            # Warnings that were never sent are stale once the clock has breached.
             warned |= {share for share, _at in clock.warnings}
             self._mark(tenant_id, issue_id, clock.metric, warned, True, clock)
             return notices

@@ -80,7 +80,7 @@ def facts_from_json(raw: Sequence[Sequence[Any]]) -> list[Fact]:
 
 
 def current_value(facts: Sequence[Fact], kind: str, default: str = "") -> str:
-    """The last value of `kind` in the timeline (the issue's current status, priority, queue)."""
+    """Return the last value of `kind` in the timeline, which is the issue's current status, priority or queue."""
     for _at, fact_kind, value in reversed(facts):
         if fact_kind == kind:
             return value

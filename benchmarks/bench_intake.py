@@ -1,9 +1,9 @@
 """E-mail intake throughput: messages per second from a Maildir of mixed encodings.
 
-Writes a Maildir of generated messages (default 10,000): UTF-8 and mislabelled
-GB2312 (GBK-only characters) bodies, RFC 2047 subjects split inside a character,
-HTML-only bodies, RFC 2231 and raw 8-bit GBK attachment names, replies that
-thread onto earlier messages, auto-replies and a few unreadable messages. Then it
+Writes a Maildir of generated messages (default 10,000). They mix UTF-8 and
+mislabelled GB2312 bodies with GBK-only characters, RFC 2047 subjects split inside
+a character, HTML-only bodies, and RFC 2231 and raw 8-bit GBK attachment names.
+Some are replies to earlier messages, some auto-replies, a few unreadable. Then it
 times `wenti_intake_email.import_folder` taking them into a fresh SQLite instance.
 
     python3 -m uv run python benchmarks/bench_intake.py --messages 10000

@@ -3,7 +3,7 @@
 Creates issues in a fresh SQLite instance with one webhook endpoint on a loopback
 receiver, lets the core outbox route every event into the notify delivery queue,
 then times one dispatcher (one thread, one HTTP connection) sending them all. The
-receiver runs in its own process, answers one request at a time and checks every
+receiver runs in its own process, handles one request at a time and checks every
 Standard Webhooks signature.
 
     python3 -m uv run python benchmarks/bench_outbox.py --events 5000
@@ -35,7 +35,7 @@ TARGET_PER_SECOND = 500
 
 
 def _serve(secret: str, port_queue: multiprocessing.Queue) -> None:
-    """The receiver, in its own process so that it does not share the dispatcher's GIL."""
+    """Run the receiver; it runs in its own process so it does not share the dispatcher's GIL."""
     seen: dict[str, int] = {"requests": 0, "unique": 0, "bad": 0}
     ids: set[str] = set()
 

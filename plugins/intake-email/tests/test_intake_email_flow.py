@@ -234,3 +234,25 @@ def test_imap_wrong_password_is_clear(intake_app, dovecot):
 
     with pytest.raises(Exception, match="(?i)authentication failed"):
         poll_imap(service_for(intake_app), settings)
+
+
+def test_cli_import_and_quarantine(make_wenti_app, mail_corpus, tmp_path):
+    from click.testing import CliRunner
+
+    from wenti.cli import cli
+
+    make_wenti_app(config_toml=CONFIG, data_dir=tmp_path / "instance")
+    config = str(tmp_path / "instance" / "wenti.toml")
+    folder = _maildir(tmp_path, mail_corpus)
+
+    imported = CliRunner().invoke(cli, ["--config", config, "--lang", "en", "intake", "import", str(folder)])
+    chinese = CliRunner().invoke(cli, ["--config", config, "--lang", "zh_CN", "intake", "import", str(folder)])
+    listed = CliRunner().invoke(cli, ["--config", config, "intake", "quarantine"])
+
+    created = len(_creatable(mail_corpus))
+    assert imported.exit_code == 0, imported.output
+    assert imported.output.startswith(f"Created {created}, commented 0")
+    assert chinese.exit_code == 0, chinese.output
+    assert chinese.output.startswith("新建问题 0，新增回复 0")
+    assert listed.exit_code == 0, listed.output
+    assert "holds no e-mail address" in listed.output

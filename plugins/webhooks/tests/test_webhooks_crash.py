@@ -93,7 +93,12 @@ def test_sigkill_loses_nothing_and_repeats_no_effect(make_wenti_app, make_receiv
         )
         assert child.stdout is not None
         assert child.stdout.readline().strip() == b"ready"
-        time.sleep(rng.uniform(0.05, 0.25))
+        # Kill only once this child is sending, so every kill lands mid-delivery.
+        seen_before = len(receiver.requests)
+        deadline = time.monotonic() + 20
+        while len(receiver.requests) == seen_before and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.1))
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
         child.stdout.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from wenti.cli.state import get_state
 from wenti.i18n import Domain
 
 from wenti_intake_email.service import service_for
@@ -17,11 +18,11 @@ _ = Domain("wenti_intake_email", Path(__file__).parent / "locale").gettext
 
 
 def _app() -> Any:
-    """The app of the root `wenti` command (see wenti_notify.cli for the convention)."""
-    state = click.get_current_context().find_root().obj
-    if state is None or not hasattr(state, "app"):
+    """Return the app of the `wenti` command."""
+    state = get_state()
+    if state is None:
         raise click.UsageError(_("Run this command as `wenti intake ...` so that the configuration is loaded."))
-    return state.app
+    return state.app()
 
 
 def _summary(counts: dict[str, int]) -> str:

@@ -1,8 +1,8 @@
 """Taking mail in: a new message opens an issue, a reply becomes a public comment.
 
-`IntakeService.take(raw, source)` handles one message and never raises for a bad
-message: whatever cannot be taken in is stored in the quarantine table with the
-reason, so the messages after it go on. Each outcome is logged in
+`IntakeService.take(raw, source)` handles one message. A message that cannot be
+parsed or taken in raises nothing: it is stored in the quarantine table with the
+reason, so the messages after it go on. Database errors still raise. Each outcome is logged in
 `intake_message` under the message's `Message-ID`; the issue service also
 refuses a second issue or comment with the same `(source="email", external_id)`,
 so a message fetched twice is taken in once even if a crash came in between.
@@ -56,7 +56,7 @@ def service_for(app: Any) -> IntakeService:
 
 @attrs.frozen
 class Outcome:
-    """What happened to one message."""
+    """The result of taking in one message."""
 
     action: str
     message_id: str | None
@@ -190,7 +190,7 @@ class IntakeService:
         return Outcome(COMMENTED, mail.message_id, issue_id, comment.id)
 
     def _thread_issue(self, mail: ParsedMail) -> tuple[int, str] | None:
-        """The issue a reply belongs to: by thread headers first, then by the key in an address or the subject."""
+        """Find the issue a reply belongs to: by thread headers first, then by the key in an address or the subject."""
         root = re.compile(rf"<issue\.{re.escape(self.tenant_id)}\.(\d+)@{re.escape(self.config.own_domain)}>")
         with self.app.uow(self.tenant_id) as uow:
             for reference in reversed(mail.references):
@@ -217,7 +217,7 @@ class IntakeService:
         return self._context(username or self.config.service_user)
 
     def _context(self, username: str) -> Any:
-        """The acting context of `username`, reused for a minute (a role change shows after that)."""
+        """Return the acting context of `username`, reused for up to a minute (a role change shows after that)."""
         now = time.monotonic()
         cached = self._contexts.get(username)
         if cached is not None and now - cached[0] < CACHE_SECONDS:
@@ -227,7 +227,7 @@ class IntakeService:
         return ctx
 
     def _user_for(self, address: str) -> str | None:
-        """The account with this e-mail address; the address map is reread at most once a minute."""
+        """Return the account with this e-mail address; the address map is reloaded on a miss at most once a minute."""
         username = self._users_by_email.get(address)
         if username is not None:
             return username
@@ -283,7 +283,7 @@ class IntakeService:
     # -- bookkeeping -------------------------------------------------------------
 
     def _seen(self, message_ids: list[str]) -> set[str]:
-        """The ids among `message_ids` that the message log holds already."""
+        """Return the ids among `message_ids` that are in the message log already."""
         if not message_ids:
             return set()
         with self.app.uow(self.tenant_id) as uow:
@@ -343,7 +343,7 @@ class IntakeService:
         return Outcome(QUARANTINED, message_id, reason=reason)
 
     def quarantined(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest quarantined messages, without their bytes."""
+        """List the newest quarantined messages, without their bytes."""
         with self.app.uow(self.tenant_id) as uow:
             rows = uow.sql_connection().execute(
                 select(quarantine.c.id, quarantine.c.source, quarantine.c.message_id, quarantine.c.reason, quarantine.c.received_at)

@@ -1,4 +1,4 @@
-"""Where mail comes from: an IMAP mailbox, an mbox file or a Maildir folder.
+"""Mail sources: an IMAP mailbox, an mbox file or a Maildir folder.
 
 IMAP polling reads messages with UIDs above the last one taken in (per mailbox and
 `UIDVALIDITY`), with `BODY.PEEK[]` so the server's unread flags are left to

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from wenti.cli.state import get_state
 from wenti.errors import WentiError
 
 from wenti_notify import queue
@@ -15,13 +16,9 @@ from wenti_notify.templates import _
 
 
 def _state() -> Any:
-    """The root command's state object, which holds the app and the acting context.
-
-    NOTE: the root `wenti` group keeps its state in `ctx.obj` with `app` and
-    `context` attributes; this plugin relies on those two names only.
-    """
-    state = click.get_current_context().find_root().obj
-    if state is None or not hasattr(state, "app"):
+    """Return the `wenti` command's state, with the app and the acting context."""
+    state = get_state()
+    if state is None:
         raise click.UsageError(_("Run this command as `wenti notify ...` so that the configuration is loaded."))
     return state
 
@@ -45,8 +42,8 @@ def notify_group() -> None:
 def deliveries_command(status: str | None, channel: str | None, recipient: str | None, limit: int, as_json: bool) -> None:
     state = _state()
     try:
-        rows = service_for(state.app).list_deliveries(
-            state.context, status=status, channel=channel, recipient=recipient, limit=limit
+        rows = service_for(state.app()).list_deliveries(
+            state.context(), status=status, channel=channel, recipient=recipient, limit=limit
         )
     except WentiError as error:
         raise _fail(error) from error
@@ -76,7 +73,7 @@ def deliveries_command(status: str | None, channel: str | None, recipient: str |
 def retry_command(delivery_id: int) -> None:
     state = _state()
     try:
-        queued = service_for(state.app).retry(state.context, delivery_id)
+        queued = service_for(state.app()).retry(state.context(), delivery_id)
     except WentiError as error:
         raise _fail(error) from error
     if not queued:
@@ -90,7 +87,7 @@ def retry_command(delivery_id: int) -> None:
 @click.option("--until-idle", is_flag=True, help="Repeat rounds until nothing is due.")
 def dispatch_command(until_idle: bool) -> None:
     state = _state()
-    dispatcher = service_for(state.app).dispatcher()
+    dispatcher = service_for(state.app()).dispatcher()
     result = dispatcher.run_until_idle() if until_idle else dispatcher.run_once()
     click.echo(
         _("Delivered {delivered}, failed {failed}, dead {dead}, postponed {postponed}.").format(

@@ -17,7 +17,7 @@ EVENT_KINDS = (
     "sla_breached",
 )
 
-# Who a rule can name as recipients.
+# Audiences a rule can name as recipients.
 AUDIENCES = ("reporter", "assignee", "watchers", "queue_members", "manager", "queue_channels", "subscribers")
 
 # `subscribers` are the targets that broadcast channels (webhooks) choose themselves.
@@ -100,7 +100,7 @@ class NotifyConfig:
             raise ValueError(f"digest_max_items = {self.digest_max_items} must be at least 1")
 
     def audiences(self, kind: str) -> list[str]:
-        """The audiences of an event kind: the configured rule, else the default."""
+        """Return the audiences of an event kind: the configured rule, else the default."""
         if kind in self.rules:
             return list(self.rules[kind])
         return list(_default_rules().get(kind, []))

@@ -1,9 +1,9 @@
 """The delivery dispatcher: sends due rows of the delivery queue through their channels.
 
-One dispatcher round claims due rows with a lease, sends each through its channel
-outside any transaction, and records the outcome in a short transaction per message,
-so a crash loses at most the acknowledgement of messages in flight: their lease
-expires and they are sent again with the same message id.
+One dispatcher round claims due rows with a lease and sends each through its
+channel outside any transaction. Successes are recorded in batches of `ack_batch`
+and failures at once. A crash therefore loses at most the acknowledgements not yet
+written: those rows' leases expire and they are sent again with the same message id.
 
 What a channel's exception means is read from two optional attributes, so channel
 plugins need not import this module:
@@ -46,7 +46,7 @@ DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (10, 60, 300, 1800, 7200, 21600, 504
 
 @attrs.define
 class DispatchSettings:
-    """How a dispatcher works.
+    """Settings of a dispatcher.
 
     `ack_batch` is how many delivered messages are marked in one transaction. A
     crash before the mark resends them, with the same message ids, so a larger
@@ -63,7 +63,7 @@ class DispatchSettings:
 
 @attrs.define
 class DispatchResult:
-    """What one round did, for logs, tests and benchmarks."""
+    """Counts of one round's outcomes, for logs, tests and benchmarks."""
 
     delivered: int = 0
     failed: int = 0

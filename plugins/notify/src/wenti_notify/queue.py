@@ -80,7 +80,7 @@ class Delivery:
     delivered_at: datetime | None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view for the CLI, the web admin page and the REST API."""
+        """Return the row as JSON-ready values for the CLI, the web admin page and the REST API."""
         data = attrs.asdict(self)
         for name in ("next_attempt_at", "lease_until", "created_at", "delivered_at"):
             value = data[name]
@@ -113,9 +113,9 @@ def enqueue(conn: Connection, items: Sequence[NewDelivery], now: datetime) -> in
     """Insert the deliveries not queued before; return how many rows were added.
 
     A delivery whose `message_id` exists already is skipped, so routing an event a
-    second time adds nothing. A concurrent router that inserts the same row between
-    the check and the insert makes this insert fail on the unique key; the rows are
-    then inserted one at a time inside savepoints, skipping the duplicates.
+    second time adds nothing. When a concurrent router inserts the same row between
+    the check and the insert, the unique key makes this insert fail. The rows are
+    then inserted one at a time inside savepoints, and the duplicates are skipped.
     """
     if not items:
         return 0
@@ -186,11 +186,6 @@ def due_tenants(conn: Connection, now: datetime) -> list[str]:
     """Tenants that have due rows; the dispatcher reads this across tenants on purpose."""
     query = select(deliveries.c.tenant_id).where(_due_condition(now)).distinct()
     return sorted(conn.execute(query).scalars())
-
-
-def next_due_at(conn: Connection) -> datetime | None:
-    """The earliest `next_attempt_at` of any pending row, for sleeping until then."""
-    return conn.execute(select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == PENDING)).scalar()
 
 
 def claim(conn: Connection, delivery_id: int, now: datetime, lease_until: datetime) -> bool:

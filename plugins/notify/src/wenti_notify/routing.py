@@ -74,10 +74,10 @@ class Target:
 
 
 def event_kind(event_type: str, data: Mapping[str, object], target_category: str | None) -> str | None:
-    """Map a history event to the kind that rules name; None for events nobody hears of.
+    """Map a history event to the kind that rules name; None for events that notify no one.
 
     A transition into a resolved or closed state is `resolved`; an internal
-    comment is `note`. Imports and links notify nobody.
+    comment is `note`. Imports and links notify no one.
     """
     if event_type == "issue.created":
         return "created"

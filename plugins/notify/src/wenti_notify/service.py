@@ -37,7 +37,7 @@ _services_lock = threading.Lock()
 
 
 def service_for(app: Any) -> NotifyService:
-    """The notify service of `app`, made on first use."""
+    """Return the notify service of `app`, making it on first use."""
     with _services_lock:
         service = _services.get(app)
         if service is None:
@@ -56,7 +56,7 @@ class NotifyService:
 
     @contextmanager
     def transaction(self, tenant_id: str) -> Iterator[Connection]:
-        """One unit of work as a SQLAlchemy connection; commits when the block succeeds.
+        """Open one unit of work as a SQLAlchemy connection and commit when the block succeeds.
 
         An empty `tenant_id` (the dispatcher reading across tenants) opens the
         `default` tenant's unit of work; only this plugin's tables are read then.
@@ -143,7 +143,7 @@ class NotifyService:
         return added
 
     def _snapshot(self, event: Event) -> tuple[RoutingInput, Any, dict[str, Person], str, tuple[str, str] | None] | None:
-        """Read what routing needs; None when the event notifies nobody."""
+        """Read what routing needs; return None for an event kind that notifies no one."""
         with self.app.uow(event.tenant_id) as uow:
             conn = uow.sql_connection()
             issue = uow.issues.get(event.issue_id)
@@ -358,7 +358,7 @@ def _display(people: dict[str, Person], username: str | None) -> str:
 
 
 def _assignee_of(event: Event, current: str | None) -> str | None:
-    """The assignee the event speaks of: the new one for an assignment, else the current one."""
+    """Return the assignee the event concerns: the new one for an assignment, else the current one."""
     for change in event.changes:
         if change.field == "assignee":
             return change.after

@@ -19,7 +19,7 @@ from wenti.i18n import Domain, N_, use_locale
 domain = Domain("wenti_notify", Path(__file__).parent / "locale")
 _ = domain.gettext
 
-# Subject line of each event kind; `{key}` and `{title}` are the issue's.
+# Subject line of each event kind, filled in with the issue's `{key}` and `{title}`.
 SUBJECTS: dict[str, str] = {
     "created": N_("[{key}] New issue: {title}"),
     "assigned": N_("[{key}] Assigned to {assignee}: {title}"),
@@ -42,7 +42,7 @@ PRIORITY_NAMES = {
 
 @attrs.frozen
 class Facts:
-    """What a message says about an issue and the change; all strings are ready to show."""
+    """Facts a message shows about an issue and the change; all strings are ready to show."""
 
     kind: str
     key: str

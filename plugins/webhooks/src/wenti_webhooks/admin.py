@@ -1,4 +1,4 @@
-"""What admins do with webhooks: read an endpoint's delivery log, redeliver, enable, disable.
+"""Admin operations on webhooks: reading an endpoint's delivery log, redelivery, enabling and disabling.
 
 The CLI and the web admin pages call these functions; each takes the acting
 `wenti.app.Context` and needs the admin role.
@@ -41,7 +41,7 @@ def _endpoint(app: Any, ctx: Any, name: str) -> Any:
 
 
 def endpoint_status(app: Any, ctx: Any) -> list[dict[str, Any]]:
-    """Every endpoint of the tenant with its URL, subscriptions and whether it is disabled."""
+    """List the tenant's endpoints with their URL, subscriptions and whether each is disabled."""
     _require_admin(ctx)
     disabled = disabled_endpoints(app, ctx.tenant_id)
     return [

@@ -1,7 +1,7 @@
 """The `webhook` notification channel: one signed HTTP POST per delivery.
 
-The notify plugin queues one delivery per subscribed endpoint (it asks `targets()`
-which endpoints want an event) and calls the channel to send it. The body is a
+The notify plugin queues one delivery per subscribed endpoint (`targets()` returns
+the endpoints that subscribe to an event) and calls the channel to send it. The body is a
 Standard Webhooks payload (`type`, `timestamp`, `data`), the same bytes on every
 attempt, and `webhook-id` is the delivery's stable message id, so a receiver can
 drop repeats.
@@ -67,7 +67,7 @@ class AttemptResult:
 
 
 def payload_bytes(message: dict[str, Any]) -> bytes:
-    """The webhook body of a queued notification: the same bytes for every attempt."""
+    """Build the webhook body of a queued notification: the same bytes for every attempt."""
     payload = {
         "type": message["event_type"],
         "timestamp": message["event"]["at"],
@@ -173,7 +173,11 @@ class WebhookChannel:
         raise_for_result(app, tenant_id, endpoint, result)
 
     def post(self, endpoint: Endpoint, message_id: str, body: bytes, timeout: float, now: datetime) -> AttemptResult:
-        """Send one signed request and describe what happened; never raises for HTTP problems."""
+        """Send one signed request and describe what happened.
+
+        HTTP statuses, timeouts and transport errors are returned in the result,
+        not raised; an invalid secret raises `InvalidSecret`.
+        """
         headers = sign_headers(endpoint.secret_values(), message_id, int(now.timestamp()), body)
         headers["content-type"] = "application/json; charset=utf-8"
         headers["user-agent"] = "wenti-webhooks/0.1"
@@ -203,7 +207,7 @@ def raise_for_result(app: Any, tenant_id: str, endpoint: Endpoint, result: Attem
     if result.status_code == 410:
         set_disabled(app, tenant_id, endpoint.name, "HTTP 410 Gone from the receiver")
         log.warning("webhook endpoint disabled after HTTP 410 tenant=%s endpoint=%s", tenant_id, endpoint.name)
-        raise DeliveryError(f"endpoint {endpoint.name!r} answered 410 Gone and is now disabled", permanent=True)
+        raise DeliveryError(f"endpoint {endpoint.name!r} responded with 410 Gone and is now disabled", permanent=True)
     raise DeliveryError(str(result.error), retry_after=result.retry_after)
 
 

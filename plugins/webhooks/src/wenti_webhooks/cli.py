@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from wenti.cli.state import get_state
 from wenti.errors import WentiError
 
 from wenti_webhooks import admin
@@ -15,9 +16,9 @@ from wenti_webhooks.signing import new_secret
 
 
 def _state() -> Any:
-    """The root command's state, which holds `app` and `context` (see wenti_notify.cli)."""
-    state = click.get_current_context().find_root().obj
-    if state is None or not hasattr(state, "app"):
+    """Return the `wenti` command's state, with the app and the acting context."""
+    state = get_state()
+    if state is None:
         raise click.UsageError(_("Run this command as `wenti webhooks ...` so that the configuration is loaded."))
     return state
 
@@ -25,7 +26,7 @@ def _state() -> Any:
 def _run(call: Any, *args: Any) -> Any:
     state = _state()
     try:
-        return call(state.app, state.context, *args)
+        return call(state.app(), state.context(), *args)
     except WentiError as error:
         raise click.ClickException(error.translated(_)) from error
 
@@ -64,7 +65,7 @@ def redeliver_command(attempt_id: int) -> None:
     click.echo(_("Attempt {id}: {outcome}").format(id=row["id"], outcome=outcome))
 
 
-@webhooks_group.command(name="enable", help="Enable an endpoint that a 410 answer or an admin disabled.")
+@webhooks_group.command(name="enable", help="Enable an endpoint that was disabled by a 410 response or by an admin.")
 @click.argument("endpoint")
 def enable_command(endpoint: str) -> None:
     _run(admin.enable, endpoint)

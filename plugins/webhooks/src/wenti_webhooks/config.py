@@ -24,14 +24,14 @@ EVENT_KINDS = (
     "sla_breached",
 )
 
-# Standard Webhooks suggests retrying over about three days; wenti keeps a shorter
+# Standard Webhooks suggests retrying over about three days. wenti keeps a shorter
 # schedule of about a day: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 6 h after the
-# first attempt (23.6 h in total), each with 10 % jitter.
+# first attempt (23.6 h in total). Each wait gets 10 % jitter.
 RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 21600)
 
 
 def reveal(value: Any) -> str:
-    """The plain text of a `Secret` or a literal string."""
+    """Return the plain text of a `Secret` or a literal string."""
     return value.reveal() if isinstance(value, Secret) else str(value)
 
 

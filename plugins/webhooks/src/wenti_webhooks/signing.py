@@ -55,14 +55,14 @@ def secret_key(secret: str) -> bytes:
 
 
 def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """The `v1,<base64>` signature of one message under one secret."""
+    """Compute the `v1,<base64>` signature of one message under one secret."""
     content = message_id.encode("utf-8") + b"." + str(timestamp).encode("ascii") + b"." + body
     digest = hmac.new(secret_key(secret), content, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
 def sign_headers(secrets: Sequence[str], message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """The three Standard Webhooks headers, signed with every active secret."""
+    """Build the three Standard Webhooks headers, signed with every active secret."""
     if not secrets:
         raise InvalidSecret("a webhook endpoint needs at least one secret")
     return {

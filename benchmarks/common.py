@@ -89,7 +89,7 @@ def utc_datetime(epoch_seconds: int) -> dt.datetime:
 
 
 def iso_utc(epoch_seconds: int) -> str:
-    """An ISO 8601 time with an explicit `+00:00` offset, as `wenti import` reads it."""
+    """Format epoch seconds as ISO 8601 with an explicit `+00:00` offset, as `wenti import` reads it."""
     return utc_datetime(epoch_seconds).isoformat()
 
 
@@ -97,7 +97,7 @@ def iso_utc(epoch_seconds: int) -> str:
 
 
 def sqlite_engine(path: Path, synchronous: str = "NORMAL") -> Engine:
-    """An engine on the SQLite file `path` in WAL mode with the given `synchronous` level."""
+    """Create an engine on the SQLite file `path` in WAL mode with the given `synchronous` level."""
     engine = create_engine(f"sqlite:///{path}")
 
     @event.listens_for(engine, "connect")
@@ -111,7 +111,7 @@ def sqlite_engine(path: Path, synchronous: str = "NORMAL") -> Engine:
 
 
 def sqlite_pragmas(path: Path) -> dict[str, Any]:
-    """The journal mode of a SQLite file, read back to show what a run actually used."""
+    """Read back the journal mode of a SQLite file, to show what a run actually used."""
     connection = sqlite3.connect(path)
     try:
         return {"journal_mode": connection.execute("PRAGMA journal_mode").fetchone()[0]}
@@ -123,7 +123,7 @@ reference_metadata = MetaData()
 
 # Same columns, unique constraints and indexes as wenti's issue table (plugins/sql), so
 # a reference insert pays for the same index maintenance. Types are SQLAlchemy's
-# standard ones; the JSON columns hold the same empty lists and dicts.
+# standard ones, and the JSON columns hold the same empty lists and dicts.
 reference_issues = Table(
     "reference_issues",
     reference_metadata,
@@ -155,7 +155,7 @@ reference_issues = Table(
 
 
 def reference_row(ticket: dict[str, Any], tenant_id: str = "bench", queue: str = "bench") -> dict[str, Any]:
-    """The insert parameters of one workload ticket for `reference_issues`."""
+    """Build the insert parameters of one workload ticket for `reference_issues`."""
     created = utc_datetime(ticket["created_at"]).replace(tzinfo=None)
     return {
         "tenant_id": tenant_id,
@@ -215,7 +215,7 @@ def repeat_timed(function: Callable[[], Any], repeats: int, warmup: int = 1) -> 
     """Call `function` `warmup` times untimed, then `repeats` times timed.
 
     Returns the wall-clock seconds of each timed call and the last result, so the
-    caller can check the answer of the very call it timed.
+    caller can check the result of the very call it timed.
     """
     result = None
     for _ in range(warmup):
@@ -257,7 +257,7 @@ def write_profile_summary(stats_path: Path, lines: int = 45) -> Path:
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
-    """The `fraction` quantile (0..1) by linear interpolation between closest ranks."""
+    """Return the `fraction` quantile (0..1), interpolating linearly between the closest ranks."""
     if not values:
         raise ValueError("percentile of an empty list of timings; run at least one repetition")
     ordered = sorted(values)
@@ -268,7 +268,7 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 
 def summarize(times: Sequence[float]) -> dict[str, Any]:
-    """p50, p95, min and max in milliseconds, and the number of runs."""
+    """Summarize timings in seconds as p50, p95, min, max and mean in milliseconds, with the number of runs."""
     return {
         "runs": len(times),
         "p50_ms": round(percentile(times, 0.50) * 1000, 3),
@@ -284,13 +284,13 @@ def rate(count: int, seconds: float) -> dict[str, Any]:
 
 
 def peak_rss_mib(children: bool = False) -> float:
-    """Peak resident memory of this process (or of its finished children), in MiB (Linux units)."""
-    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
-    return round(resource.getrusage(who).ru_maxrss / 1024.0, 1)
+    """Return the peak resident memory of this process (or of its finished children) in MiB, in Linux units."""
+    target = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    return round(resource.getrusage(target).ru_maxrss / 1024.0, 1)
 
 
 def machine_facts() -> dict[str, Any]:
-    """CPU, memory, Python, SQLite and library versions, and the commit measured."""
+    """Collect the CPU, memory, Python, SQLite and library versions, and the commit measured."""
     facts: dict[str, Any] = {
         "cpu_model": _cpu_model(),
         "cpu_count": os.cpu_count(),
@@ -306,7 +306,7 @@ def machine_facts() -> dict[str, Any]:
 
 
 def load_average() -> list[float] | None:
-    """The 1, 5 and 15 minute load averages: other work on the machine skews timings."""
+    """Return the 1, 5 and 15 minute load averages, because other work on the machine skews timings."""
     try:
         return [round(value, 2) for value in os.getloadavg()]
     except OSError:
@@ -354,7 +354,7 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A Markdown table, readable in a terminal and pasteable into docs/benchmarks.md."""
+    """Format rows as a Markdown table, readable in a terminal and pasteable into docs/benchmarks.md."""
     cells = [[str(value) for value in row] for row in rows]
     widths = [max(len(str(h)), *(len(row[i]) for row in cells)) if cells else len(str(h)) for i, h in enumerate(header)]
     lines = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -13,7 +13,7 @@ from wenti.app import App
 from wenti.domain import Attachment
 
 from wenti_web.threads import in_thread
-from wenti_web.api.common import API_DEPENDENCIES, encode, problem_for
+from wenti_web.api.common import API_DEPENDENCIES, PROBLEM_RESPONSES, encode, problem_for
 from wenti_web.api.issues import IdempotencyKey
 from wenti_web.api.models import AttachmentOut
 from wenti_web.auth import Principal, wenti_app
@@ -74,33 +74,41 @@ class AttachmentController(Controller):
     tags = ["attachments"]
     dependencies = API_DEPENDENCIES
 
-    @get("/issues/{issue_id:int}/attachments", summary="List attachments")
+    @get("/issues/{issue_id:int}/attachments", responses=PROBLEM_RESPONSES, summary="List attachments")
     @in_thread
     def list_attachments(self, request: Request, principal: Principal, issue_id: int) -> list[AttachmentOut]:
         return [AttachmentOut.of(a) for a in wenti_app(request).issues.attachments(principal.ctx, issue_id)]
 
-    @post("/issues/{issue_id:int}/attachments", summary="Upload an attachment", status_code=201)
+    @post("/issues/{issue_id:int}/attachments", responses=PROBLEM_RESPONSES, summary="Upload an attachment", status_code=201)
     @in_thread
     def upload(
         self,
         request: Request,
         principal: Principal,
         issue_id: int,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[
+            dict[str, Any],
+            Body(media_type=RequestEncodingType.MULTI_PART, description="The file in the form field `data`."),
+        ],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AttachmentOut]:
         """Upload one file as multipart form field `data`. Size and type are checked against the bytes."""
-        if not isinstance(data, UploadFile):
+        # A dict rather than `UploadFile`: Litestar 2.25 answers a multipart body without
+        # the declared file field with a server error instead of a validation error.
+        upload_file = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(upload_file, UploadFile):
             raise ApiProblem("malformed-request", "Send the file as multipart/form-data in a field named data.")
         app = wenti_app(request)
         # A multipart body cannot be read twice, so the fingerprint covers the file's
         # name, declared type and bytes instead of the raw body.
-        head = data.file.read(request.app.state["max_upload_bytes"] + 1)
-        data.file.seek(0)
-        fingerprint = request_hash("POST", request.url.path, f"{data.filename}\0{data.content_type}\0".encode() + head)
+        head = upload_file.file.read(request.app.state["max_upload_bytes"] + 1)
+        upload_file.file.seek(0)
+        fingerprint = request_hash(
+            "POST", request.url.path, f"{upload_file.filename}\0{upload_file.content_type}\0".encode() + head
+        )
 
         def execute() -> Response:
-            attachment = store_attachment(app, request, principal, issue_id, data)
+            attachment = store_attachment(app, request, principal, issue_id, upload_file)
             return Response(
                 AttachmentOut.of(attachment),
                 status_code=201,
@@ -118,13 +126,12 @@ class AttachmentController(Controller):
             problem_for(request),
         )
 
-    @get("/attachments/{attachment_id:int}", summary="Attachment metadata")
+    @get("/attachments/{attachment_id:int}", responses=PROBLEM_RESPONSES, summary="Attachment metadata")
     @in_thread
     def get_attachment(self, request: Request, principal: Principal, attachment_id: int) -> AttachmentOut:
         return AttachmentOut.of(wenti_app(request).issues.attachment(principal.ctx, attachment_id))
 
-    @get(
-        "/attachments/{attachment_id:int}/content",
+    @get("/attachments/{attachment_id:int}/content", responses=PROBLEM_RESPONSES,
         summary="Download an attachment",
         media_type="application/octet-stream",
     )

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 from litestar import Request, Response
 from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.serialization import encode_json
 
 from wenti_web.auth import Principal, provide_principal, wenti_app
@@ -18,6 +19,30 @@ async def provide_raw_body(request: Request) -> bytes:
     # Litestar caches the body, so reading it here does not stop `data` from parsing it.
     return await request.body()
 
+
+def _problem(description: str) -> ResponseSpec:
+    from wenti_web.api.models import ProblemDetails
+
+    return ResponseSpec(data_container=ProblemDetails, media_type="application/problem+json", description=description)
+
+
+# Error responses every API operation may give; documented so clients and schema
+# checks know the problem-details body.
+PROBLEM_RESPONSES = {
+    400: _problem("Malformed request, unknown field or invalid header"),
+    401: _problem("Not signed in, or the API token is invalid"),
+    403: _problem("Permission denied, missing token scope or failed CSRF check"),
+    404: _problem("Not found, or not visible to the caller"),
+    405: _problem("Method not allowed"),
+    409: _problem("A request with the same Idempotency-Key is still running"),
+    412: _problem("If-Match does not match the current version"),
+    413: _problem("Request body or file too large"),
+    415: _problem("File type not allowed"),
+    422: _problem("Input rejected by validation or the workflow"),
+    428: _problem("If-Match header missing"),
+    429: _problem("Too many requests"),
+    500: _problem("Internal error"),
+}
 
 API_DEPENDENCIES = {
     "principal": Provide(provide_principal, sync_to_thread=True),

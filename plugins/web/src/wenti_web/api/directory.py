@@ -10,7 +10,7 @@ from wenti.errors import NotFound, PermissionDenied
 
 from wenti_web import accounts, tokens
 from wenti_web.threads import in_thread
-from wenti_web.api.common import API_DEPENDENCIES, encode, problem_for, reject_unknown_fields
+from wenti_web.api.common import API_DEPENDENCIES, PROBLEM_RESPONSES, encode, problem_for, reject_unknown_fields
 from wenti_web.api.issues import IdempotencyKey
 from wenti_web.api.models import (
     MeOut,
@@ -62,12 +62,12 @@ class DirectoryController(Controller):
 
     # -- queues and workflows --------------------------------------------------
 
-    @get("/queues", tags=["queues"], summary="List queues")
+    @get("/queues", responses=PROBLEM_RESPONSES, tags=["queues"], summary="List queues")
     @in_thread
     def list_queues(self, request: Request, principal: Principal) -> list[QueueOut]:
         return [QueueOut.of(q) for q in wenti_app(request).admin.list_queues(principal.ctx)]
 
-    @get("/queues/{key:str}", tags=["queues"], summary="Read a queue")
+    @get("/queues/{key:str}", responses=PROBLEM_RESPONSES, tags=["queues"], summary="Read a queue")
     @in_thread
     def get_queue(self, request: Request, principal: Principal, key: str) -> QueueOut:
         for queue in wenti_app(request).admin.list_queues(principal.ctx):
@@ -75,13 +75,13 @@ class DirectoryController(Controller):
                 return QueueOut.of(queue)
         raise NotFound("Queue {queue} does not exist.", queue=key)
 
-    @get("/workflows", tags=["workflows"], summary="List workflows")
+    @get("/workflows", responses=PROBLEM_RESPONSES, tags=["workflows"], summary="List workflows")
     @in_thread
     def list_workflows(self, request: Request, principal: Principal) -> list[WorkflowOut]:
         workflows = wenti_app(request).admin.list_workflows(principal.ctx)
         return [WorkflowOut.of(w, principal.ctx.locale) for w in workflows]
 
-    @get("/workflows/{key:str}", tags=["workflows"], summary="Read a workflow")
+    @get("/workflows/{key:str}", responses=PROBLEM_RESPONSES, tags=["workflows"], summary="Read a workflow")
     @in_thread
     def get_workflow(self, request: Request, principal: Principal, key: str) -> WorkflowOut:
         for workflow in wenti_app(request).admin.list_workflows(principal.ctx):
@@ -91,12 +91,12 @@ class DirectoryController(Controller):
 
     # -- users and teams -------------------------------------------------------
 
-    @get("/users", tags=["users"], summary="List users (agents and above)")
+    @get("/users", responses=PROBLEM_RESPONSES, tags=["users"], summary="List users (agents and above)")
     @in_thread
     def list_users(self, request: Request, principal: Principal) -> list[UserOut]:
         return [UserOut.of(u) for u in wenti_app(request).admin.list_users(principal.ctx)]
 
-    @post("/users", tags=["users"], summary="Create a user (admin)", status_code=201)
+    @post("/users", responses=PROBLEM_RESPONSES, tags=["users"], summary="Create a user (admin)", status_code=201)
     @in_thread
     def create_user(
         self,
@@ -128,7 +128,7 @@ class DirectoryController(Controller):
                 raise ApiProblem("validation-failed", problem)
         return _idempotent(request, principal, idempotency_key, raw_body, execute)
 
-    @patch("/users/{username:str}", tags=["users"], summary="Change a user (admin)")
+    @patch("/users/{username:str}", responses=PROBLEM_RESPONSES, tags=["users"], summary="Change a user (admin)")
     @in_thread
     def update_user(self, request: Request, principal: Principal, username: str, data: UserPatch, raw_body: bytes) -> UserOut:
         """Change role, name, e-mail, language or active flag, or set a new password.
@@ -159,14 +159,14 @@ class DirectoryController(Controller):
                 raise NotFound("User {user} does not exist in tenant {tenant}.", user=username, tenant=principal.ctx.tenant_id)
         return UserOut.of(user)
 
-    @get("/teams", tags=["teams"], summary="List teams")
+    @get("/teams", responses=PROBLEM_RESPONSES, tags=["teams"], summary="List teams")
     @in_thread
     def list_teams(self, request: Request, principal: Principal) -> list[TeamOut]:
         if not principal.role.includes(Role.AGENT):
             raise PermissionDenied("Reporters cannot list teams.")
         return [TeamOut.of(t) for t in wenti_app(request).admin.list_teams(principal.ctx)]
 
-    @post("/teams", tags=["teams"], summary="Create a team (queue manager)", status_code=201)
+    @post("/teams", responses=PROBLEM_RESPONSES, tags=["teams"], summary="Create a team (queue manager)", status_code=201)
     @in_thread
     def create_team(
         self,
@@ -186,7 +186,7 @@ class DirectoryController(Controller):
 
         return _idempotent(request, principal, idempotency_key, raw_body, execute)
 
-    @patch("/teams/{key:str}", tags=["teams"], summary="Change a team (queue manager)")
+    @patch("/teams/{key:str}", responses=PROBLEM_RESPONSES, tags=["teams"], summary="Change a team (queue manager)")
     @in_thread
     def update_team(self, request: Request, principal: Principal, key: str, data: TeamPatch, raw_body: bytes) -> TeamOut:
         sent = reject_unknown_fields(raw_body, TeamPatch)
@@ -198,7 +198,7 @@ class DirectoryController(Controller):
 
     # -- the caller ------------------------------------------------------------
 
-    @get("/me", tags=["me"], summary="The current user")
+    @get("/me", responses=PROBLEM_RESPONSES, tags=["me"], summary="The current user")
     @in_thread
     def me(self, principal: Principal) -> MeOut:
         ctx = principal.ctx
@@ -210,7 +210,7 @@ class DirectoryController(Controller):
             authenticated_by="token" if principal.token else "session",
         )
 
-    @get("/me/tokens", tags=["me"], summary="List my API tokens")
+    @get("/me/tokens", responses=PROBLEM_RESPONSES, tags=["me"], summary="List my API tokens")
     @in_thread
     def list_tokens(self, request: Request, principal: Principal) -> list[TokenOut]:
         app = wenti_app(request)
@@ -218,7 +218,7 @@ class DirectoryController(Controller):
             found = tokens.list_for_user(uow.sql_connection(), principal.ctx.tenant_id, principal.username)
         return [_token_out(t) for t in found]
 
-    @post("/me/tokens", tags=["me"], summary="Create an API token", status_code=201)
+    @post("/me/tokens", responses=PROBLEM_RESPONSES, tags=["me"], summary="Create an API token", status_code=201)
     @in_thread
     def create_token(
         self,
@@ -259,7 +259,7 @@ class DirectoryController(Controller):
 
         return _idempotent(request, principal, idempotency_key, raw_body, execute)
 
-    @delete("/me/tokens/{token_id:str}", tags=["me"], summary="Revoke an API token", status_code=204)
+    @delete("/me/tokens/{token_id:str}", responses=PROBLEM_RESPONSES, tags=["me"], summary="Revoke an API token", status_code=204)
     @in_thread
     def revoke_token(self, request: Request, principal: Principal, token_id: str) -> None:
         app = wenti_app(request)

@@ -11,7 +11,7 @@ from litestar.params import HeaderParameter, Parameter
 from wenti.store import SORTABLE_FIELDS, IssueQuery
 
 from wenti_web.threads import in_thread
-from wenti_web.api.common import API_DEPENDENCIES, encode, problem_for, reject_unknown_fields
+from wenti_web.api.common import API_DEPENDENCIES, PROBLEM_RESPONSES, encode, problem_for, reject_unknown_fields
 from wenti_web.api.models import (
     AssignRequest,
     CommentCreate,
@@ -115,7 +115,7 @@ class IssueController(Controller):
     tags = ["issues"]
     dependencies = API_DEPENDENCIES
 
-    @get("/", summary="List issues")
+    @get("/", responses=PROBLEM_RESPONSES, summary="List issues")
     @in_thread
     def list_issues(
         self,
@@ -164,7 +164,7 @@ class IssueController(Controller):
         total = app.issues.count(principal.ctx, attrs.evolve(query, after=None)) if with_total else None
         return IssuePage(items=[IssueOut.of(issue) for issue in page.items], next_cursor=page.next_cursor, total=total)
 
-    @post("/", summary="Create an issue", status_code=201)
+    @post("/", responses=PROBLEM_RESPONSES, summary="Create an issue", status_code=201)
     @in_thread
     def create_issue(
         self,
@@ -206,13 +206,13 @@ class IssueController(Controller):
             problem_for(request),
         )
 
-    @get("/{issue_id:int}", summary="Read an issue")
+    @get("/{issue_id:int}", responses=PROBLEM_RESPONSES, summary="Read an issue")
     @in_thread
     def get_issue(self, request: Request, principal: Principal, issue_id: int) -> Response[IssueOut]:
         """The issue with its current ETag."""
         return issue_response(wenti_app(request).issues.get(principal.ctx, issue_id))
 
-    @patch("/{issue_id:int}", summary="Change an issue's fields")
+    @patch("/{issue_id:int}", responses=PROBLEM_RESPONSES, summary="Change an issue's fields")
     @in_thread
     def update_issue(
         self,
@@ -232,14 +232,14 @@ class IssueController(Controller):
             raise ApiProblem("validation-failed", "The request changes nothing; send at least one field.")
         return issue_response(app.issues.update(principal.ctx, issue_id, version, **changes))
 
-    @get("/{issue_id:int}/transitions", summary="Transitions the caller may take")
+    @get("/{issue_id:int}/transitions", responses=PROBLEM_RESPONSES, summary="Transitions the caller may take")
     @in_thread
     def list_transitions(self, request: Request, principal: Principal, issue_id: int) -> list[TransitionOut]:
         app = wenti_app(request)
         issue = app.issues.get(principal.ctx, issue_id)
         return [TransitionOut.of(t, principal.ctx.locale) for t in app.issues.allowed_transitions(principal.ctx, issue)]
 
-    @post("/{issue_id:int}/transitions", summary="Take a workflow transition", status_code=200)
+    @post("/{issue_id:int}/transitions", responses=PROBLEM_RESPONSES, summary="Take a workflow transition", status_code=200)
     @in_thread
     def transition_issue(
         self,
@@ -257,7 +257,7 @@ class IssueController(Controller):
         issue = app.issues.transition(principal.ctx, issue_id, version, data.transition, data.fields, data.comment)
         return issue_response(issue)
 
-    @put("/{issue_id:int}/assignee", summary="Assign or unassign")
+    @put("/{issue_id:int}/assignee", responses=PROBLEM_RESPONSES, summary="Assign or unassign")
     @in_thread
     def assign_issue(
         self,
@@ -274,13 +274,13 @@ class IssueController(Controller):
         version = _version(app, principal, issue_id, if_match)
         return issue_response(app.issues.assign(principal.ctx, issue_id, version, data.assignee))
 
-    @get("/{issue_id:int}/comments", summary="List comments")
+    @get("/{issue_id:int}/comments", responses=PROBLEM_RESPONSES, summary="List comments")
     @in_thread
     def list_comments(self, request: Request, principal: Principal, issue_id: int) -> list[CommentOut]:
         """Public replies and, for agents, internal notes, oldest first."""
         return [CommentOut.of(c) for c in wenti_app(request).issues.comments(principal.ctx, issue_id)]
 
-    @post("/{issue_id:int}/comments", summary="Add a comment", status_code=201)
+    @post("/{issue_id:int}/comments", responses=PROBLEM_RESPONSES, summary="Add a comment", status_code=201)
     @in_thread
     def add_comment(
         self,
@@ -314,12 +314,12 @@ class IssueController(Controller):
             problem_for(request),
         )
 
-    @get("/{issue_id:int}/links", summary="List links")
+    @get("/{issue_id:int}/links", responses=PROBLEM_RESPONSES, summary="List links")
     @in_thread
     def list_links(self, request: Request, principal: Principal, issue_id: int) -> list[LinkOut]:
         return [LinkOut.of(link) for link in wenti_app(request).issues.links(principal.ctx, issue_id)]
 
-    @post("/{issue_id:int}/links", summary="Link to another issue", status_code=201)
+    @post("/{issue_id:int}/links", responses=PROBLEM_RESPONSES, summary="Link to another issue", status_code=201)
     @in_thread
     def add_link(
         self,
@@ -349,7 +349,7 @@ class IssueController(Controller):
             problem_for(request),
         )
 
-    @get("/{issue_id:int}/history", summary="History events")
+    @get("/{issue_id:int}/history", responses=PROBLEM_RESPONSES, summary="History events")
     @in_thread
     def history(self, request: Request, principal: Principal, issue_id: int) -> list[EventOut]:
         return [EventOut.of(event) for event in wenti_app(request).issues.history(principal.ctx, issue_id)]

@@ -426,3 +426,18 @@ class TokenCreated:
 
     token: str
     info: TokenOut
+
+
+# -- errors --------------------------------------------------------------------
+
+
+@attrs.define
+class ProblemDetails:
+    """An RFC 9457 problem: `type` is stable, `title` and `detail` are in the caller's language."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[str] | None = None

@@ -161,6 +161,9 @@ def test_breach_records_event_and_escalates(make_app, frozen_clock):
     frozen_clock.set(at(2025, 3, 3, 17, 1))
     breached = service_for(app).check_due()
     again = service_for(app).check_due()
+    # A recompute keeps the record of notices already sent.
+    service_for(app).recompute(["default"])
+    after_recompute = service_for(app).check_due()
     deliver(app)
 
     history = [event.type for event in app.issues.history(agent, issue.id)]
@@ -168,6 +171,8 @@ def test_breach_records_event_and_escalates(make_app, frozen_clock):
     assert history.count("sla.warning") == 1
     assert [(notice.kind, notice.metric) for notice in breached] == [("breached", "resolution")]
     assert again == []
+    assert after_recompute == []
+    assert clocks_of(app, issue.id)["resolution"]["warned"] == [0.75]
     assert history.count("sla.breached") == 1
     breach = next(event for event in app.issues.history(agent, issue.id) if event.type == "sla.breached")
     assert breach.data["metric"] == "resolution"

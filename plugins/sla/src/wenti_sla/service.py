@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import attrs
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import Text, and_, cast, delete, insert, or_, select, update
 
 from wenti.app import Context
 from wenti.domain import Priority, Role, StateCategory, User
@@ -190,7 +190,7 @@ class SlaService:
             for row in rows:
                 facts = facts_from_json(row.facts)
                 results[row.issue_id] = self.compute(tenant_id, facts, categories.get(row.queue, {}), now)
-            _store_clocks(connection, tenant_id, results, now)
+            _store_clocks(connection, tenant_id, results, now, all_open=True)
             uow.commit()
         return len(results)
 
@@ -390,20 +390,36 @@ def _store_timeline(connection: Any, tenant_id: str, issue_id: int, facts: Seque
     connection.execute(insert(sla_issues).values(row))
 
 
-def _store_clocks(connection: Any, tenant_id: str, results: Mapping[int, IssueClocks | None], now: float) -> None:
-    """Replace the stored clocks of these issues, keeping notices of clocks that did not restart."""
+def _store_clocks(
+    connection: Any, tenant_id: str, results: Mapping[int, IssueClocks | None], now: float, *, all_open: bool = False
+) -> None:
+    """Replace the stored clocks of these issues, keeping notices of clocks that did not restart.
+
+    `all_open` says that `results` covers every issue of the tenant that is not closed,
+    which lets one statement each read the old notices and delete the old rows.
+    """
     ids = list(results)
     if not ids:
         return
+    notice_columns = (sla_clocks.c.issue_id, sla_clocks.c.metric, sla_clocks.c.notice_key, sla_clocks.c.warned, sla_clocks.c.breach_sent)
     previous: dict[tuple[int, str], Any] = {}
-    for chunk in _chunks(ids, 500):
-        for row in connection.execute(
-            select(sla_clocks.c.issue_id, sla_clocks.c.metric, sla_clocks.c.notice_key, sla_clocks.c.warned, sla_clocks.c.breach_sent).where(
-                sla_clocks.c.tenant_id == tenant_id, sla_clocks.c.issue_id.in_(chunk)
-            )
-        ):
-            previous[(row.issue_id, row.metric)] = row
-        connection.execute(delete(sla_clocks).where(sla_clocks.c.tenant_id == tenant_id, sla_clocks.c.issue_id.in_(chunk)))
+    if all_open:
+        open_ids = select(sla_issues.c.issue_id).where(sla_issues.c.tenant_id == tenant_id, sla_issues.c.closed.is_(False))
+        # `warned` is read as text and decoded only when not empty, because most
+        # clocks have no notice yet and JSON decoding dominates this query.
+        query = select(
+            sla_clocks.c.issue_id, sla_clocks.c.metric, sla_clocks.c.notice_key, cast(sla_clocks.c.warned, Text).label("warned_text"), sla_clocks.c.breach_sent
+        ).where(sla_clocks.c.tenant_id == tenant_id)
+        for issue_id, metric, notice_key, warned_text, breach_sent in connection.execute(query):
+            if breach_sent or (warned_text and warned_text.strip() != "[]"):
+                warned = json.loads(warned_text) if warned_text else []
+                previous[(issue_id, metric)] = _Notices(notice_key, warned, bool(breach_sent))
+        connection.execute(delete(sla_clocks).where(sla_clocks.c.tenant_id == tenant_id, sla_clocks.c.issue_id.in_(open_ids)))
+    else:
+        for chunk in _chunks(ids, 500):
+            for row in connection.execute(select(*notice_columns).where(sla_clocks.c.tenant_id == tenant_id, sla_clocks.c.issue_id.in_(chunk))):
+                previous[(row.issue_id, row.metric)] = row
+            connection.execute(delete(sla_clocks).where(sla_clocks.c.tenant_id == tenant_id, sla_clocks.c.issue_id.in_(chunk)))
 
     rows = []
     for issue_id, clocks in results.items():
@@ -465,6 +481,13 @@ def _insert_many(connection: Any, rows: list[tuple[Any, ...]]) -> None:
         encoded[_WARNED] = json.dumps(row[_WARNED]) if row[_WARNED] else "[]"
         values.append(tuple(encoded))
     connection.exec_driver_sql(statement, values)
+
+
+@attrs.frozen
+class _Notices:
+    notice_key: float
+    warned: list[float]
+    breach_sent: bool
 
 
 def _chunks(values: Sequence[int], size: int) -> Iterable[list[int]]:

@@ -279,8 +279,19 @@ def summarize(times: Sequence[float]) -> dict[str, Any]:
     }
 
 
-def rate(count: int, seconds: float) -> dict[str, Any]:
-    return {"rows": count, "seconds": round(seconds, 3), "per_second": round(count / seconds, 1) if seconds > 0 else None}
+def rate(count: int, seconds: float, cpu_seconds: float | None = None) -> dict[str, Any]:
+    """Describe `count` rows done in `seconds` of wall-clock time and, if given, `cpu_seconds` of CPU time."""
+    measured: dict[str, Any] = {"rows": count, "seconds": round(seconds, 3), "per_second": round(count / seconds, 1) if seconds > 0 else None}
+    if cpu_seconds is not None:
+        measured["cpu_seconds"] = round(cpu_seconds, 3)
+        measured["per_cpu_second"] = round(count / cpu_seconds, 1) if cpu_seconds > 0 else None
+    return measured
+
+
+def children_cpu_seconds() -> float:
+    """Return the user plus system CPU time of this process's finished children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_mib(children: bool = False) -> float:

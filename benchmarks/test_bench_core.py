@@ -119,6 +119,8 @@ def test_bench_core_small_run(tmp_path):
     assert result["update"]["rows"] == 100
     assert result["queries"]["q1"]["runs"] == 3
     assert result["ratios"]["import_vs_core_batch"] > 0
+    assert result["cpu_ratios"]["create_vs_core_single"] > 0
+    assert result["import"]["cpu_seconds"] > 0
     assert record["machine"]["sqlite"]
     assert "| 1,000 | wenti import" in completed.stdout
     assert not list(tmp_path.glob("wenti-bench-core-*")), "the temporary databases were not removed"

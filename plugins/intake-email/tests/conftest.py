@@ -183,7 +183,7 @@ def build_corpus() -> list[tuple[str, bytes, dict[str, Any]]]:
         (
             "no sender address",
             b"Subject: broken\r\nMessage-ID: <c10@customer.example>\r\n\r\nno from header",
-            {"action": "quarantined", "reason": "holds no e-mail address"},
+            {"action": "quarantined", "reason": "contains no e-mail address"},
         )
     )
 

@@ -255,4 +255,4 @@ def test_cli_import_and_quarantine(make_wenti_app, mail_corpus, tmp_path):
     assert chinese.exit_code == 0, chinese.output
     assert chinese.output.startswith("新建问题 0，新增回复 0")
     assert listed.exit_code == 0, listed.output
-    assert "holds no e-mail address" in listed.output
+    assert "contains no e-mail address" in listed.output

@@ -40,8 +40,8 @@ class IntakeConfig:
     """Validated `[plugins.intake-email]`.
 
     New mail becomes an issue in `queue` of `tenant`. Senders without an account
-    get a reporter account when `create_reporters` is on; otherwise their mail is
-    taken in as `service_user`, which is also who creates those accounts.
+    get a reporter account when `create_reporters` is on, created by
+    `service_user`. Otherwise their mail is taken in as `service_user`.
     `own_domain` is the `Message-ID` domain of wenti's own notifications (the
     `message_id_domain` of `[plugins.notify-email]`): replies that refer to it find
     their issue, and mail carrying it is never taken in.
@@ -54,10 +54,7 @@ class IntakeConfig:
     create_reporters: bool = True
     own_domain: str = "wenti.localhost"
     imap: ImapSettings | None = None
-    poll_interval_seconds: float = 60.0
 
     def __attrs_post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9_-]+", self.queue):
             raise ValueError(f"queue = {self.queue!r} is not a queue key (lower-case letters, digits, - and _)")
-        if self.poll_interval_seconds < 5:
-            raise ValueError(f"poll_interval_seconds = {self.poll_interval_seconds} must be at least 5")

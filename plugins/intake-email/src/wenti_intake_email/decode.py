@@ -8,8 +8,7 @@ not well formed, and these are the cases handled here:
   label is decoded as GB18030.
 * RFC 2047 encoded-words that split one multi-byte character across two words.
   Adjacent words in the same charset are joined as bytes before decoding.
-* Encoded-words glued to surrounding text without the whitespace RFC 2047 asks
-  for (`=?gbk?B?...?=abc`), and whitespace between two words, which must vanish.
+* Encoded-words glued to surrounding text without the whitespace RFC 2047 requires (`=?gbk?B?...?=abc`), and whitespace between two words, which must vanish.
 * Raw 8-bit header values (GBK or UTF-8 bytes with no encoding at all), mostly
   attachment names. They are tried as UTF-8 first, because GBK text is rarely
   valid UTF-8 while the reverse often decodes to nonsense, then as GB18030.
@@ -38,7 +37,7 @@ LINEAR_WHITESPACE = re.compile(rb"^[ \t\r\n]*$")
 
 
 def charset_codec(label: str | None) -> str | None:
-    """The Python codec for a MIME charset label, or None when it is unknown."""
+    """Return the Python codec for a MIME charset label, or None when it is unknown."""
     if not label:
         return None
     name = label.strip().strip('"').lower().split("*", 1)[0]
@@ -111,7 +110,7 @@ def decode_header_bytes(raw: bytes) -> str:
 
 
 def raw_header_bytes(value: Any) -> bytes:
-    """The wire bytes of a header value from `email` parsed with `policy.compat32`."""
+    """Return the wire bytes of a header value from `email` parsed with `policy.compat32`."""
     if isinstance(value, bytes):
         return value
     text = str(value)
@@ -135,7 +134,7 @@ def decode_param(value: Any) -> str:
     """Decode a MIME parameter (filename, name) in any of the forms senders use.
 
     An RFC 2231 value arrives as a `(charset, language, text)` tuple whose text
-    holds the percent-decoded bytes one per character; plain values may carry
+    contains the percent-decoded bytes one per character; plain values may carry
     encoded-words or raw 8-bit bytes.
     """
     if isinstance(value, tuple):

@@ -35,7 +35,7 @@ MAX_SUBJECT = 200
 
 
 class UnreadableMail(ValueError):
-    """The message cannot be turned into an issue or comment; the text says why."""
+    """The message cannot be turned into an issue or comment; the text gives the reason."""
 
 
 @attrs.frozen
@@ -73,7 +73,7 @@ def parse_mail(raw: bytes, own_domain: str = "") -> ParsedMail:
     sender_name, sender = senders[0] if senders else ("", "")
     sender = sender.strip().lower()
     if "@" not in sender:
-        raise UnreadableMail(f"the From header {headers.get('from', '')!r} holds no e-mail address")
+        raise UnreadableMail(f"the From header {headers.get('from', '')!r} contains no e-mail address")
 
     message_id = _first_id(headers.get("message-id", "")) or _synthetic_id(raw)
     references = tuple(
@@ -108,7 +108,7 @@ def _first_id(value: str) -> str | None:
 
 
 def _synthetic_id(raw: bytes) -> str:
-    """A stable id for a message without `Message-ID`, so fetching it twice still dedupes."""
+    """Make a stable id for a message without `Message-ID`, so fetching it twice still dedupes."""
     return f"<{hashlib.sha256(raw).hexdigest()[:40]}@no-message-id.wenti>"
 
 
@@ -186,7 +186,7 @@ def _content(message: Message) -> tuple[str, list[MailAttachment]]:
 
 
 def _filename(part: Message) -> str:
-    """The attachment's name from `Content-Disposition` or `Content-Type`, decoded.
+    """Return the attachment's decoded name from `Content-Disposition` or `Content-Type`.
 
     The header is read raw: `email` would turn raw 8-bit bytes into U+FFFD before
     the name could be decoded as GBK, so the bytes are decoded first and the
@@ -213,7 +213,7 @@ def _default_name(content_type: str, index: int) -> str:
 
 
 def strip_quoted(text: str) -> str:
-    """The new part of a reply: everything before the first line of quoted history."""
+    """Return the new part of a reply: everything before the first line of quoted history."""
     kept: list[str] = []
     for line in text.splitlines():
         stripped = line.strip()

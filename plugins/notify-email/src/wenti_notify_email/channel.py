@@ -1,9 +1,9 @@
 """The `email` notification channel: one SMTP transaction per message.
 
 Connection and authentication settings come from `[plugins.notify-email]`. A 5xx
-answer that refuses the recipient or the login is permanent (the delivery becomes
-a dead letter at once, with the server's answer); 4xx answers, timeouts and
-refused connections are retried on the notify plugin's schedule.
+reply that rejects the recipient or the login is permanent: the delivery becomes a
+dead letter at once, with the server's reply. 4xx replies, timeouts and refused
+connections are retried on the notify plugin's schedule.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def send_mail(config: EmailConfig, mail: Any) -> None:
         raise MailError(f"SMTP server refused the recipients {codes}", permanent=permanent) from error
     except smtplib.SMTPResponseException as error:
         raise MailError(
-            f"SMTP server answered {error.smtp_code} {error.smtp_error.decode(errors='replace')}",
+            f"SMTP server replied {error.smtp_code} {error.smtp_error.decode(errors='replace')}",
             permanent=error.smtp_code >= 500,
         ) from error
     except (smtplib.SMTPException, OSError) as error:

@@ -35,7 +35,7 @@ def reply_address(config: EmailConfig, issue_key: str) -> str:
 
 
 def build_message(config: EmailConfig, message: dict[str, Any], now: Any) -> EmailMessage:
-    """A multipart (text and HTML) e-mail for one queued notification."""
+    """Build a multipart (text and HTML) e-mail for one queued notification."""
     recipient = message.get("to") or {}
     address = recipient.get("email")
     if not address:

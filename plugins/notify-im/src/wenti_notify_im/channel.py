@@ -1,7 +1,7 @@
 """The `wecom`, `dingtalk` and `feishu` notification channels.
 
 A delivery's recipient is a robot name from `[plugins.notify-im] robots`. Before
-sending, the channel counts the robot's messages in the last minute; at the limit
+sending, the channel counts the robot's messages in the last minute. At the limit
 it raises `RobotThrottled` with the seconds until a slot frees, so the notify
 dispatcher puts the message back in the queue without counting an attempt. The
 messages that pile up meanwhile are folded into one digest when the robot is free
@@ -127,7 +127,7 @@ class RobotChannel:
             raise RobotError(f"robot {robot.name} ({self.provider}) could not be reached: {error}") from error
 
         if response.status_code != 200:
-            raise RobotError(f"robot {robot.name} ({self.provider}) answered HTTP {response.status_code}: {response.text[:200]}")
+            raise RobotError(f"robot {robot.name} ({self.provider}) responded with HTTP {response.status_code}: {response.text[:200]}")
         try:
             payload = response.json()
         except ValueError:
@@ -148,7 +148,7 @@ class RobotChannel:
                 "(and the keyword, for DingTalk), then retry the dead deliveries with `wenti notify retry`.",
                 permanent=True,
             )
-        raise RobotError(f"{self.provider} refused the message for robot {robot.name}: {outcome.code} {outcome.message}")
+        raise RobotError(f"{self.provider} rejected the message for robot {robot.name}: {outcome.code} {outcome.message}")
 
 
 channels = {provider: RobotChannel(provider) for provider in ("wecom", "dingtalk", "feishu")}

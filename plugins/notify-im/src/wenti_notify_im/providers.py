@@ -3,7 +3,7 @@
 Facts used here (docs/notifications.md lists the sources they were checked against):
 
 * WeCom group robot: `POST .../cgi-bin/webhook/send?key=KEY`; no signature, the key
-  is the credential. `text.content` holds at most 2048 bytes of UTF-8 and
+  is the credential. `text.content` takes at most 2048 bytes of UTF-8 and
   `markdown.content` at most 4096. Success is `{"errcode": 0}`; 45009 means the
   robot is over its limit (20 messages a minute); 93000 is an invalid key.
 * DingTalk custom robot: `POST .../robot/send?access_token=T&timestamp=MS&sign=S`,
@@ -40,7 +40,7 @@ DINGTALK_THROTTLE_SECONDS = 600
 
 @attrs.frozen
 class Outcome:
-    """How the provider judged one request: ok, throttled, a wrong credential, or another error."""
+    """The provider's verdict on one request: ok, throttled, a wrong credential, or another error."""
 
     ok: bool
     code: Any = None
@@ -73,7 +73,7 @@ def truncate_utf8(text: str, max_bytes: int) -> str:
 
 
 def build_request(robot: Robot, message: dict[str, Any], now_seconds: float) -> tuple[str, dict[str, Any]]:
-    """The URL and JSON body that send `message` through `robot`."""
+    """Build the URL and JSON body that send `message` through `robot`."""
     url = reveal(robot.url)
     if robot.provider == "wecom":
         return url, _wecom_body(robot, message)
@@ -93,7 +93,7 @@ def build_request(robot: Robot, message: dict[str, Any], now_seconds: float) -> 
 
 
 def judge(robot: Robot, payload: Any) -> Outcome:
-    """Read the provider's JSON answer."""
+    """Classify the provider's JSON response."""
     if not isinstance(payload, dict):
         return Outcome(False, None, f"unexpected answer {str(payload)[:200]!r}")
     if robot.provider == "feishu":

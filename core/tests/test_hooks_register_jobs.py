@@ -1,6 +1,8 @@
-"""The `register_jobs`, `register_issue_filters` and `issue_badges` hooks through the facade."""
+"""The hooks `register_jobs`, `schedule_job`, `register_issue_filters` and `issue_badges` through the facade."""
 
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 import pytest
 
@@ -90,3 +92,28 @@ def test_issue_badges_isolates_failures(wenti_pm, register_plugin, caplog):
     assert [(badge.issue_id, badge.label, badge.plugin) for badge in badges] == [(7, "ctx:7", "good")]
     assert "broken" in caplog.text
     assert "wrong" in caplog.text
+
+
+class MemoryRunner:
+    def __init__(self):
+        self.runs = []
+
+    @hookimpl
+    def schedule_job(self, job, run_at, payload, key):
+        self.runs.append((job, run_at, payload, key))
+        return f"{job}:{key}"
+
+
+def test_schedule_job_reaches_runner(wenti_pm, register_plugin):
+    runner = register_plugin(MemoryRunner(), name="memory_runner")
+    when = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+
+    run_id = wenti_pm.hooks.schedule_job(None, "reports.send", when, {"report": 3}, key="r3")
+
+    assert run_id == "reports.send:r3"
+    assert runner.runs == [("reports.send", when, {"report": 3}, "r3")]
+
+
+def test_schedule_job_without_runner_fails(wenti_pm):
+    with pytest.raises(PluginError, match="No installed job runner accepted the job reports.send"):
+        wenti_pm.hooks.schedule_job(None, "reports.send", datetime(2026, 3, 2, tzinfo=timezone.utc))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from datetime import datetime
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -210,6 +211,21 @@ class Hooks:
 
     def choose_assignee(self, issue: Issue, app: App) -> str | None:
         return self._pm.hook.choose_assignee(issue=issue, app=app)
+
+    def schedule_job(
+        self, app: App, job: str, run_at: datetime, payload: dict[str, Any] | None = None, key: str | None = None
+    ) -> str:
+        """Enqueue a delayed run of `job` with the installed job runner; returns the run's id.
+
+        Raises `PluginError` when no installed plugin accepts the job (no job runner).
+        """
+        result = self._pm.hook.schedule_job(app=app, job=job, run_at=run_at, payload=dict(payload or {}), key=key)
+        if result is None:
+            raise PluginError(
+                "No installed job runner accepted the job {job}. Install and enable a job runner plugin such as wenti-jobs.",
+                job=job,
+            )
+        return result
 
     # -- advice ------------------------------------------------------------
 

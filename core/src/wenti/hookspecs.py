@@ -26,6 +26,7 @@ Core code never calls `pm.hook` directly; it goes through `wenti.hooks.Hooks`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -317,6 +318,25 @@ def choose_assignee(issue: Issue, app: App) -> str | None:
     The first non-None result wins.
 
     :return: a username, or None for no opinion.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def schedule_job(app: App, job: str, run_at: datetime, payload: dict[str, Any], key: str | None) -> str | None:
+    """Enqueue a delayed run of a job that some plugin registered with `register_jobs`.
+
+    Called by plugins through `app.hooks.schedule_job(...)`; implemented by the
+    installed job runner, which stores the run so a restart does not lose it. The
+    first non-None result wins. Enqueuing the same `job` and `key` again replaces
+    the pending run instead of adding another.
+
+    :param job: the registered job name.
+    :param run_at: when to run, an aware datetime.
+    :param payload: JSON-serialisable data handed to the job's `run(app, payload)`.
+    :param key: an idempotency key, or None for a new run each time.
+    :return: the id of the stored run, or None when this plugin runs no jobs.
 
     .. versionadded:: 0.1
     """

@@ -82,3 +82,11 @@ def shutdown(app: Any) -> None:
     runner = _RUNNERS.pop(id(app), None)
     if runner is not None:
         runner.stop()
+
+
+@hookimpl
+def schedule_job(app: Any, job: str, run_at: Any, payload: dict[str, Any], key: str | None) -> str | None:
+    runner = _RUNNERS.get(id(app))
+    if runner is None:
+        return None
+    return runner.enqueue(job, run_at, payload, key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -273,3 +274,23 @@ def test_standard_preset_covers_every_queue(make_wenti_app, frozen_clock):
     assert local(rows["resolution"]["due_at"]) == datetime(2025, 2, 8, 16, 0)
     with pytest.raises(PluginError, match="preset = 'gold' is unknown"):
         make_wenti_app(config_toml='[plugins.sla]\npreset = "gold"\n')
+
+
+def test_badge_block_renders_hook_badges(make_app, frozen_clock):
+    jinja2 = pytest.importorskip("jinja2")
+    templates = Path(__file__).resolve().parents[2] / "web" / "src" / "wenti_web" / "templates"
+    frozen_clock.set(at(2025, 3, 3, 9))
+    app = make_app()
+    agent = app.context("default", "agent", locale="zh_CN")
+    issue = app.issues.create(agent, queue="general", title="<script>", reporter="reporter")
+    deliver(app)
+    frozen_clock.set(at(2025, 3, 3, 12))
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True)
+    page = env.from_string('{% from "_plugin_badges.html" import plugin_badges %}{{ plugin_badges(badges) }}')
+    html = page.render(badges=app.hooks.issue_badges([issue], agent, app))
+
+    assert 'data-badge="sla.first_response"' in html
+    assert "首次响应：已超时" in html
+    assert "解决：剩余 5 小时" in html
+    assert "tone-danger" in html

@@ -17,12 +17,14 @@ from __future__ import annotations
 import collections
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 
 from wenti_notify_im.config import ImConfig, Robot
 from wenti_notify_im.providers import build_request, judge
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,10 @@ class RobotChannel:
         self._client: httpx.Client | None = None
 
     def client(self) -> httpx.Client:
+        # httpx is imported on first use: it takes most of a second to import, and
+        # commands that send nothing should not pay for it.
+        import httpx
+
         with self._lock:
             if self._client is None:
                 self._client = httpx.Client(follow_redirects=False, trust_env=False)
@@ -116,6 +122,8 @@ class RobotChannel:
             raise RobotThrottled(
                 f"robot {robot.name} sent {robot.limit_per_minute} messages in the last minute", retry_after=wait
             )
+
+        import httpx
 
         url, body = build_request(robot, message, now)
         window.record(now)

@@ -19,15 +19,17 @@ import logging
 import threading
 import time
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import httpx
 from sqlalchemy import select
 
 from wenti_webhooks.config import RETRY_SCHEDULE, Endpoint, WebhooksConfig
 from wenti_webhooks.schema import attempts, endpoint_states
 from wenti_webhooks.signing import sign_headers
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,10 @@ class WebhookChannel:
         self._log: list[tuple[Any, dict[str, Any]]] = []
 
     def client(self) -> httpx.Client:
+        # httpx is imported on first use: it takes most of a second to import, and
+        # commands that send nothing should not pay for it.
+        import httpx
+
         with self._lock:
             if self._client is None:
                 # trust_env=False: proxy variables of the host must not reroute deliveries.
@@ -178,6 +184,8 @@ class WebhookChannel:
         HTTP statuses, timeouts and transport errors are returned in the result,
         not raised; an invalid secret raises `InvalidSecret`.
         """
+        import httpx
+
         headers = sign_headers(endpoint.secret_values(), message_id, int(now.timestamp()), body)
         headers["content-type"] = "application/json; charset=utf-8"
         headers["user-agent"] = "wenti-webhooks/0.1"

@@ -294,3 +294,5 @@ def test_badge_block_renders_hook_badges(make_app, frozen_clock):
     assert "首次响应：已超时" in html
     assert "解决：剩余 5 小时" in html
     assert "tone-danger" in html
+    # On the issue page (one issue) the tooltip carries the explanation of the clock.
+    assert "计入工作时间 3 小时" in html

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+import attrs
+
 from wenti.i18n import N_, use_locale
 from wenti.records import IssueBadge, IssueFilter
 
-from wenti_sla.explain import METRIC_LABELS, format_duration, format_time
+from wenti_sla.explain import METRIC_LABELS, clock_lines, format_duration, format_time
 from wenti_sla.translation import _
 
 # A running clock turns from `ok` to `warning` when less than this share of its target remains.
@@ -57,17 +59,35 @@ def badge_for(issue_id: int, row: dict[str, Any], calendar: Any, now: float) -> 
 
 
 def issue_badges(service: Any, issues: Sequence[Any], ctx: Any) -> list[IssueBadge]:
+    """Build one badge per stored clock of each issue.
+
+    For a single issue (the issue page) each badge's `detail` is the full explanation
+    of its clock, computed from history: counted and paused intervals and special days.
+    Lists get the short detail only, because explaining reads every issue's history.
+    """
     ids = [issue.id for issue in issues if issue.id is not None]
     rows = service.clock_rows(ctx.tenant_id, ids)
     now = service.app.clock.now().timestamp()
     badges = []
     with use_locale(ctx.locale):
+        explanations = _explanations(service, ctx.tenant_id, ids[0], now) if len(ids) == 1 else {}
         for issue_id in ids:
             for row in rows.get(issue_id, []):
                 calendar = service.calendars.get(row["calendar"])
-                if calendar is not None:
-                    badges.append(badge_for(issue_id, row, calendar, now))
+                if calendar is None:
+                    continue
+                badge = badge_for(issue_id, row, calendar, now)
+                if row["metric"] in explanations:
+                    badge = attrs.evolve(badge, detail=explanations[row["metric"]])
+                badges.append(badge)
     return badges
+
+
+def _explanations(service: Any, tenant_id: str, issue_id: int, now: float) -> dict[str, str]:
+    clocks, calendar = service.explain(tenant_id, issue_id, now)
+    if clocks is None or calendar is None:
+        return {}
+    return {metric: "\n".join(line.strip() for line in clock_lines(clock, calendar)) for metric, clock in clocks.clocks.items()}
 
 
 def issue_filters(service_for: Any) -> list[IssueFilter]:

@@ -93,10 +93,13 @@ def explain_lines(issue_key: str, clocks: IssueClocks | None, calendar: WorkCale
     ]
     for clock in clocks.clocks.values():
         lines.append("")
-        lines.append(clock_summary(clock, calendar))
-        lines.extend(_segment_lines(clock, calendar))
-        lines.extend(_day_lines(clock, calendar))
+        lines.extend(clock_lines(clock, calendar))
     return lines
+
+
+def clock_lines(clock: ClockState, calendar: WorkCalendar) -> list[str]:
+    """Explain one clock: its summary, its counted and paused intervals and its special days."""
+    return [clock_summary(clock, calendar), *_segment_lines(clock, calendar), *_day_lines(clock, calendar)]
 
 
 def _segment_lines(clock: ClockState, calendar: WorkCalendar) -> list[str]:

@@ -553,3 +553,26 @@ def test_register_overrides_blocked_name(wenti_pm):
 
     assert [notifier.plugin for notifier in wenti_pm.hooks.notifiers()] == ["mailer"]
     wenti_pm.unregister("mailer")
+
+
+def test_build_app_closes_on_seed_failure(tmp_path):
+    from wenti.domain import Role
+    from wenti.errors import ValidationFailed
+    from wenti.testing import build_app
+
+    closed = []
+
+    class Watcher:
+        @hookimpl
+        def shutdown(self, app):
+            closed.append(app)
+
+    with pytest.raises(ValidationFailed):
+        build_app(
+            tmp_path,
+            plugins=[(Watcher(), "watcher")],
+            enabled_plugins=["sql"],
+            users=[("admin", "管理员", Role.ADMIN), ("bad name!", "坏", Role.AGENT)],
+        )
+
+    assert len(closed) == 1

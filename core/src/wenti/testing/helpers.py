@@ -82,7 +82,12 @@ def build_app(
 
     app = App.create(config=config, clock=clock or FrozenClock(FROZEN_TIME), plugin_host=host)
     if tenant is not None:
-        _seed_tenant(app, tenant, users)
+        try:
+            _seed_tenant(app, tenant, users)
+        except BaseException:
+            # The caller never gets the app, so nobody else could close its store.
+            app.close()
+            raise
     return app
 
 

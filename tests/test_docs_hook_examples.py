@@ -59,3 +59,20 @@ def test_registration_example_returns_valid_records(hook_name):
 
     assert records, f"the {hook_name} example registers nothing"
     assert all(record.plugin == "example" for record in records)
+
+
+def _section_bodies() -> dict[str, str]:
+    text = DOC.read_text(encoding="utf-8")
+    return {
+        match.group(1): match.group(2)
+        for match in re.finditer(r"^## (\w+)\(.*?\)\n(.*?)(?=^## |\Z)", text, flags=re.MULTILINE | re.DOTALL)
+    }
+
+
+@pytest.mark.parametrize("hook_name", sorted(SECTIONS))
+def test_section_states_when_returns_since(hook_name):
+    body = _section_bodies()[hook_name]
+
+    assert "- **When:**" in body, f"{hook_name}: say when the hook is called"
+    assert "- **Returns:**" in body, f"{hook_name}: say what a result means"
+    assert "- **Since:**" in body, f"{hook_name}: say in which version it appeared"

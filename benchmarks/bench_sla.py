@@ -91,17 +91,22 @@ def bench_due_times(count: int, seed: int) -> dict[str, float]:
     starts = [timeline[0][0] for timeline in timelines]
     targets = [rng.choice((1800.0, 3600.0, 8 * 3600.0, 24 * 3600.0)) for _ in range(count)]
 
-    began = time.perf_counter()
+    began, began_cpu = time.perf_counter(), time.process_time()
     for start, target in zip(starts, targets):
         calendar.add_working_seconds(start, target)
-    plain = time.perf_counter() - began
+    plain, plain_cpu = time.perf_counter() - began, time.process_time() - began_cpu
 
     category_of = CATEGORIES.__getitem__
-    began = time.perf_counter()
+    began, began_cpu = time.perf_counter(), time.process_time()
     for timeline in timelines:
         compute_clocks(timeline, policy, calendar, category_of, timeline[-1][0] + 60)
-    clocks = time.perf_counter() - began
-    return {"add_per_second": count / plain, "clocks_per_second": count / clocks}
+    clocks, clocks_cpu = time.perf_counter() - began, time.process_time() - began_cpu
+    return {
+        "add_per_second": count / plain,
+        "add_per_cpu_second": count / plain_cpu,
+        "clocks_per_second": count / clocks,
+        "clocks_per_cpu_second": count / clocks_cpu,
+    }
 
 
 def bench_recompute(issues: int, seed: int, folder: Path) -> dict[str, float]:
@@ -163,8 +168,11 @@ def main() -> int:
     due = bench_due_times(args.computations, args.seed)
     # CPU seconds are reported next to wall-clock seconds because on a shared
     # machine the wall clock also counts time spent waiting for a core.
-    print(f"calendar add_working_seconds: {due['add_per_second']:,.0f} per second")
-    print(f"full clock computations (first response + resolution, with pauses): {due['clocks_per_second']:,.0f} per second")
+    print(f"calendar add_working_seconds: {due['add_per_second']:,.0f} per second ({due['add_per_cpu_second']:,.0f} per CPU second)")
+    print(
+        "full clock computations (first response + resolution, with pauses): "
+        f"{due['clocks_per_second']:,.0f} per second ({due['clocks_per_cpu_second']:,.0f} per CPU second)"
+    )
 
     with tempfile.TemporaryDirectory() as folder:
         result = bench_recompute(args.issues, args.seed, Path(folder))
@@ -174,8 +182,11 @@ def main() -> int:
         f"{result['second_cpu_seconds']:.2f} s CPU), {result['clocks']:,} clock rows"
     )
     print(f"load average while measuring: {', '.join(f'{value:.2f}' for value in os.getloadavg())}")
-    ok = due["clocks_per_second"] >= 20_000 and result["first_seconds"] <= 10 * args.issues / 100_000
-    print("targets met" if ok else "targets missed")
+    budget = 10 * args.issues / 100_000
+    wall_ok = due["clocks_per_second"] >= 20_000 and result["first_seconds"] <= budget
+    cpu_ok = due["clocks_per_cpu_second"] >= 20_000 and result["first_cpu_seconds"] <= budget
+    print(f"targets met by wall-clock time: {'yes' if wall_ok else 'no'}; by CPU time: {'yes' if cpu_ok else 'no'}")
+    ok = wall_ok
     return 0 if ok else 1
 
 

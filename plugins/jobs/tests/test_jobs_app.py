@@ -54,7 +54,7 @@ def test_schedule_job_hook_runs_once(make_wenti_app, frozen_clock):
 def test_unknown_job_is_rejected(make_wenti_app, frozen_clock):
     app = make_wenti_app(config_toml=CONFIG, plugins=[(Reminders(), "reminders")])
 
-    with pytest.raises(Exception, match="job 'test.nothing' is not registered"):
+    with pytest.raises(ValueError, match="job 'test.nothing' is not registered"):
         app.hooks.schedule_job(app, "test.nothing", frozen_clock.now())
 
 

@@ -15,6 +15,8 @@ from wenti.i18n import use_locale
 from wenti_jobs import runner_for
 from wenti_sla import service_for
 from wenti_sla.cli import sla_group
+from wenti_sla.config import SlaConfig, build_calendars, build_policies
+from wenti_sla.service import SlaService
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -45,6 +47,13 @@ base = "china"
 weekdays = ["09:00-18:00"]
 {extra}
 """
+
+
+STANDARD = {
+    "key": "standard",
+    "calendar": "office",
+    "targets": {"normal": {"first_response": "2h", "resolution": "8h"}, "high": {"first_response": "1h", "resolution": "4h"}},
+}
 
 
 def at(year, month, day, hour=0, minute=0):
@@ -109,16 +118,15 @@ def test_reply_pause_and_resolve_from_history(make_app, frozen_clock):
     assert paused["resolution"]["status"] == "paused"
     assert paused["resolution"]["due_at"] is None
     assert resumed["resolution"]["status"] == "running"
-    # 8 h from Friday 10:00: 7 h counted until 17:00, then waiting until Monday 10:00.
-    # Without the pause it was due Monday 10:00; the paused hour of Friday and hour of
-    # Monday would move it to 12:00, but only one hour was left, so it is due 11:00.
+    # 8 h from Friday 10:00 were due Friday 18:00. The wait covered 2 working hours
+    # (Friday 17:00-18:00 and Monday 09:00-10:00), which moves the due time to Monday 11:00.
     assert paused["resolution"]["elapsed"] == pytest.approx(7 * 3600)
     assert local(resumed["resolution"]["due_at"]) == datetime(2025, 3, 10, 11, 0)
     assert service_for(app).matching_issue_ids("default", "paused", now=at(2025, 3, 10, 10).timestamp()) == []
     assert service_for(app).matching_issue_ids("default", "due_within", hours=2, now=at(2025, 3, 10, 10).timestamp()) == [issue.id]
 
 
-def test_calendar_change_recompute_spares_closed(make_app, frozen_clock, tmp_path):
+def test_calendar_change_recompute_spares_closed(make_app, frozen_clock):
     frozen_clock.set(at(2025, 3, 3, 17))
     app = make_app()
     agent = app.context("default", "agent")
@@ -131,12 +139,10 @@ def test_calendar_change_recompute_spares_closed(make_app, frozen_clock, tmp_pat
     closed_before = clocks_of(app, closed_issue.id)
     open_before = clocks_of(app, open_issue.id)
 
-    # The tenant closes Tuesday 4 March; a new app reads the changed calendar.
-    changed = make_app('closed_days = { "2025-03-04" = "年度盘点" }')
-    changed.store.close()
-    changed.store = app.store
-    service = service_for(changed)
-    service.app = app
+    # The tenant closes Tuesday 4 March: the changed configuration gives a new service.
+    changed = SlaConfig(policies=[STANDARD], calendars={"office": {"base": "china", "weekdays": ["09:00-18:00"], "closed_days": {"2025-03-04": "年度盘点"}}})
+    calendars = build_calendars(changed, {record.name: record.factory for record in app.hooks.calendars()})
+    service = SlaService(app, build_policies(changed, calendars), calendars)
     count = service.recompute(["default"])
 
     open_after = clocks_of(app, open_issue.id)
@@ -182,7 +188,7 @@ def test_breach_records_event_and_escalates(make_app, frozen_clock):
     assert app.issues.get(agent, issue.id).priority.value == "high"
 
 
-def test_missed_breach_check_runs_once_after_restart(make_app, frozen_clock, tmp_path):
+def test_missed_breach_check_runs_once_after_restart(make_app, frozen_clock):
     frozen_clock.set(at(2025, 3, 3, 9))
     app = make_app()
     agent = app.context("default", "agent")
@@ -190,7 +196,7 @@ def test_missed_breach_check_runs_once_after_restart(make_app, frozen_clock, tmp
     deliver(app)
     runner_for(app).run_pending()
 
-    # Nobody runs the scheduler for two days; then a process starts again.
+    # The scheduler does not run for two days; then a process starts again.
     frozen_clock.set(at(2025, 3, 5, 12))
     results = runner_for(app).run_pending()
     second = runner_for(app).run_pending()

@@ -46,7 +46,7 @@ def store_and_read(engine):
         _store_clocks(connection, "t1", results, 1500.0)
     with engine.begin() as connection:
         connection.execute(sla_clocks.update().values(warned=[0.75], breach_sent=True).where(sla_clocks.c.metric == "resolution"))
-    # A second store keeps the notices of a clock that did not restart, and drops those of one that did.
+    # Storing again keeps the notices of a clock that did not restart and drops the notices of a restarted one.
     results[1] = IssueClocks("standard", "china", {"first_response": clock("first_response", 1000.0), "resolution": clock("resolution", 1000.0)})
     with engine.begin() as connection:
         _store_clocks(connection, "t1", results, 1600.0)

@@ -163,18 +163,27 @@ class NotifyService:
                 team = uow.teams.get(queue_record.team_key)
                 members = tuple(team.members) if team is not None else ()
             tenant = uow.tenants.get(event.tenant_id)
-            people = {user.username: _person(user) for user in uow.users.list()}
+            assignee = _assignee_of(event, issue.assignee)
+            manager = queue_record.manager if queue_record is not None else None
+            issue_watchers = tuple(_watchers(conn, event.tenant_id, issue.id))
+            # Only the people around this issue are read, not the tenant's whole directory.
+            names = {event.actor, issue.reporter, assignee, manager, *members, *issue_watchers} - {None, ""}
+            people = {}
+            for username in sorted(names):
+                user = uow.users.get(username)
+                if user is not None:
+                    people[username] = _person(user)
             data = RoutingInput(
                 kind=kind,
                 queue=issue.queue,
                 actor=event.actor,
                 reporter=issue.reporter,
-                assignee=_assignee_of(event, issue.assignee),
-                manager=queue_record.manager if queue_record is not None else None,
+                assignee=assignee,
+                manager=manager,
                 queue_members=members,
-                watchers=tuple(_watchers(conn, event.tenant_id, issue.id)),
+                watchers=issue_watchers,
                 people=people,
-                preferences=_preferences(conn, event.tenant_id),
+                preferences=_preferences(conn, event.tenant_id, sorted(names)),
                 tenant_locale=tenant.locale if tenant is not None else "zh_CN",
             )
             comment = _comment_of(uow, event)
@@ -390,9 +399,10 @@ def _watchers(conn: Connection, tenant_id: str, issue_id: int) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
-def _preferences(conn: Connection, tenant_id: str) -> dict[str, Preference]:
+def _preferences(conn: Connection, tenant_id: str, usernames: list[str]) -> dict[str, Preference]:
     result = {}
-    for row in conn.execute(select(preferences).where(preferences.c.tenant_id == tenant_id)):
+    query = select(preferences).where(preferences.c.tenant_id == tenant_id, preferences.c.username.in_(usernames))
+    for row in conn.execute(query):
         result[row.username] = Preference(
             channels=tuple(json.loads(row.channels)),
             muted=tuple(json.loads(row.muted)),

@@ -16,7 +16,9 @@ and measures, in one run and with the same rows:
    take turns in blocks of 500 rows, so other load on the machine hits both alike.
 
 Outbox rows are written once per event and per loaded plugin that implements the
-`issue_event` hook; with the default `--plugins sql` there are none.
+`issue_event` hook: none with the default `--plugins sql`, one per event with
+`--plugins sql,notify`. The command line delivers pending outbox rows before it
+exits, so with notify the import's time includes delivering one message per issue.
 5. The workload's update step on the imported database through the service layer:
    for 10 % of the ids, `app.issues.get` then `app.issues.transition` to the new
    status with the new assignee, one transaction per issue.
@@ -160,8 +162,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", default=None, type=positive_int,
                         help="rows per transaction of the Core batched insert (default: the batch size of wenti import)")
     parser.add_argument("--plugins", default="sql", type=parse_plugins,
-                        help="plugins the wenti instances load, comma-separated (default: sql). Outbox rows are "
-                             "written only for plugins that implement issue_event, such as notify")
+                        help="plugins the wenti instances load, comma-separated (default: sql). Each history "
+                             "event gets one outbox row per loaded plugin that implements issue_event, such as notify")
     parser.add_argument("--out", default=REPO_ROOT / "benchmarks" / "results" / "core.json", type=Path,
                         help="JSON file the results are written to (default: benchmarks/results/core.json)")
     parser.add_argument("--workdir", default=None, type=Path,

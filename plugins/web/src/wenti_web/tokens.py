@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -19,6 +19,7 @@ from sqlalchemy import and_, insert, select, update
 from wenti_web.tables import api_tokens, aware
 
 SCOPES = ("read", "write", "admin")
+_USE_RECORD_INTERVAL = timedelta(minutes=1)
 
 
 @attrs.frozen
@@ -105,7 +106,9 @@ def authenticate(conn: Any, tenant_id: str, token_id: str, secret: str, now: dat
         return None
     if token.expires_at is not None and token.expires_at <= now:
         return None
-    conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now))
+    # Recording every use would turn each API read into a write; a minute's precision is enough.
+    if token.last_used_at is None or now - token.last_used_at > _USE_RECORD_INTERVAL:
+        conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now))
     return token
 
 

@@ -153,3 +153,20 @@ def test_templates_render_in_recipient_locale():
     digest = render_digest([dict(chinese, id="a", link="u1", locale="zh_CN"), dict(chinese, id="b", link="u2", locale="zh_CN")])
     assert digest["subject"] == "2 条更新"
     assert [item["id"] for item in digest["items"]] == ["a", "b"]
+
+
+def test_sla_message_names_metric_and_due_time():
+    from wenti_notify.templates import Facts, render
+
+    facts = Facts(
+        kind="sla_breached", key="IT-7", title="服务器宕机", queue="it", status="处理中", priority="critical",
+        reporter="张三", assignee="李四", actor="system", url="https://wenti.example.com/issues/7",
+        sla_metric="resolution", sla_due="2026-03-02 17:00",
+    )
+
+    chinese = render(facts, "zh_CN")
+    english = render(facts, "en")
+
+    assert chinese["subject"] == "[IT-7] 服务级别 SLA 已超时：服务器宕机"
+    assert "解决期限：2026-03-02 17:00。" in chinese["text"]
+    assert "Resolution is due at 2026-03-02 17:00." in english["text"]

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
+from wenti.clock import to_local
 from wenti.domain import Event, Role
 from wenti.errors import PermissionDenied
 from wenti.i18n import N_
@@ -221,6 +222,8 @@ class NotifyService:
             actor=_display(people, event.actor),
             url=link,
             comment=comment_text,
+            sla_metric=str(event.data["metric"]) if kind.startswith("sla_") and event.data.get("metric") else None,
+            sla_due=_local_time(event.data.get("due_at"), self._timezone(event.tenant_id)) if kind.startswith("sla_") else None,
         )
         rendered = render(facts, target.locale)
         message: dict[str, Any] = {
@@ -272,6 +275,11 @@ class NotifyService:
             recipient=target.recipient,
             message=message,
         )
+
+    def _timezone(self, tenant_id: str) -> str:
+        with self.app.uow(tenant_id) as uow:
+            tenant = uow.tenants.get(tenant_id)
+        return tenant.timezone if tenant is not None else "Asia/Shanghai"
 
     # -- watchers and preferences -------------------------------------------------
 
@@ -409,6 +417,19 @@ def _preferences(conn: Connection, tenant_id: str, usernames: list[str]) -> dict
             opted_out=bool(row.opted_out),
         )
     return result
+
+
+def _local_time(value: Any, timezone_name: str) -> str | None:
+    """Show an ISO timestamp from event data in the tenant's time zone, to the minute."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        return str(value)
+    return to_local(moment, timezone_name).strftime("%Y-%m-%d %H:%M")
 
 
 def _plain(value: Any) -> Any:

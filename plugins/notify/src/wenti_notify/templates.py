@@ -32,6 +32,12 @@ SUBJECTS: dict[str, str] = {
     "sla_breached": N_("[{key}] SLA breached: {title}"),
 }
 
+# SLA metrics as the SLA plugin names them in `sla.warning` and `sla.breached` events.
+METRIC_NAMES = {
+    "first_response": N_("First response"),
+    "resolution": N_("Resolution"),
+}
+
 PRIORITY_NAMES = {
     "critical": N_("Critical"),
     "high": N_("High"),
@@ -56,6 +62,8 @@ class Facts:
     url: str
     comment: str | None = None
     detail: str | None = None
+    sla_metric: str | None = None
+    sla_due: str | None = None
 
 
 def render(facts: Facts, locale: str) -> dict[str, str]:
@@ -78,11 +86,15 @@ def render(facts: Facts, locale: str) -> dict[str, str]:
         ]
         open_label = _("Open the issue")
         comment_label = _("Comment")
+        detail = facts.detail
+        if facts.sla_metric:
+            metric = _(METRIC_NAMES[facts.sla_metric]) if facts.sla_metric in METRIC_NAMES else facts.sla_metric
+            detail = _("{metric} is due at {due}.").format(metric=metric, due=facts.sla_due or "?")
 
     text_lines = [subject, ""]
     text_lines += [f"{label}: {value}" for label, value in rows]
-    if facts.detail:
-        text_lines += ["", facts.detail]
+    if detail:
+        text_lines += ["", detail]
     if facts.comment:
         text_lines += ["", f"{comment_label}:", facts.comment]
     text_lines += ["", f"{open_label}: {facts.url}"]
@@ -91,8 +103,8 @@ def render(facts: Facts, locale: str) -> dict[str, str]:
         f"<tr><th align=\"left\">{html.escape(label)}</th><td>{html.escape(value)}</td></tr>" for label, value in rows
     )
     html_parts = [f"<h3>{html.escape(subject)}</h3>", f"<table>{html_rows}</table>"]
-    if facts.detail:
-        html_parts.append(f"<p>{html.escape(facts.detail)}</p>")
+    if detail:
+        html_parts.append(f"<p>{html.escape(detail)}</p>")
     if facts.comment:
         body = html.escape(facts.comment).replace("\n", "<br>")
         html_parts.append(f"<p><b>{html.escape(comment_label)}:</b></p><blockquote>{body}</blockquote>")
@@ -100,8 +112,8 @@ def render(facts: Facts, locale: str) -> dict[str, str]:
 
     markdown_lines = [f"**{_markdown_escape(subject)}**", ""]
     markdown_lines += [f"> {label}: {_markdown_escape(value)}" for label, value in rows]
-    if facts.detail:
-        markdown_lines += ["", _markdown_escape(facts.detail)]
+    if detail:
+        markdown_lines += ["", _markdown_escape(detail)]
     if facts.comment:
         markdown_lines += ["", f"{comment_label}: {_markdown_escape(_shorten(facts.comment, 500))}"]
     markdown_lines += ["", f"[{open_label}]({facts.url})"]

@@ -173,6 +173,8 @@ def test_records_by_hook_name_matches_method(wenti_pm, register_plugin):
     assert wenti_pm.hooks.records("register_metrics") == wenti_pm.hooks.metrics()
     with pytest.raises(PluginError, match="arguments"):
         wenti_pm.hooks.records("register_web_routes")
+    with pytest.raises(PluginError, match="register_notifiers"):
+        wenti_pm.hooks.records("register_notifier")
 
 
 def test_register_web_routes_receives_app(wenti_pm, register_plugin):

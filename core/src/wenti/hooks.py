@@ -341,7 +341,14 @@ class Hooks:
 
     def records(self, hook_name: str) -> list[Any]:
         """Collect the records of any registration hook that takes no arguments, by hook name."""
-        record_type, argnames = registration_hooks()[hook_name]
+        known = registration_hooks()
+        if hook_name not in known:
+            raise PluginError(
+                N_("No registration hook named {hook}; registration hooks are: {known}."),
+                hook=hook_name,
+                known=", ".join(sorted(known)),
+            )
+        record_type, argnames = known[hook_name]
         if argnames:
             raise PluginError(N_("Hook {hook} needs arguments; call its own facade method."), hook=hook_name)
         return self._records(hook_name, record_type)

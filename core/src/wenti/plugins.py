@@ -151,9 +151,9 @@ def load_plugins(
 ) -> PluginHost:
     """Load the plugins installed in the environment into a new `PluginHost`.
 
-    `strict` overrides `[plugins] strict` and `$WENTI_STRICT_PLUGINS`; either of
-    those switches strict loading on when `strict` is None. `distributions` replaces the installed
-    distributions (tests pass `importlib.metadata.distributions(path=[...])`).
+    `strict` overrides `[plugins] strict` and `$WENTI_STRICT_PLUGINS`; when it is
+    None, either of those switches strict loading on. `distributions` replaces the
+    installed distributions (tests pass `importlib.metadata.distributions(path=[...])`).
     `builtins=False` leaves out `wenti.builtin`.
 
     Raises `PluginError` in strict mode when any plugin fails to load.

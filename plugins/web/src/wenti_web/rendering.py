@@ -69,6 +69,15 @@ def format_time(value: datetime | None, timezone: str, locale: str) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
+def _plugin_text(plugin: str, message: str, locale: str) -> str:
+    """Translate a msgid from a plugin's own catalog (domain `wenti_<plugin>`)."""
+    from wenti.i18n import translate
+
+    if not message:
+        return ""
+    return translate(message, locale)
+
+
 def _event_label(translator: Translator, event_type: str) -> str:
     """The translated label of a history event; plugin event types without one show as they are."""
     key = f"event.{event_type}"
@@ -92,6 +101,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "csrf_token": principal.csrf_token if principal else "",
         "time": lambda value: format_time(value, timezone, locale),
         "event_label": lambda event_type: _event_label(translator, event_type),
+        "plugin_text": lambda plugin, message: _plugin_text(plugin, message, locale),
         "nav_entries": request.app.state.get("nav_entries", []),
         "request_path": request.url.path,
     }

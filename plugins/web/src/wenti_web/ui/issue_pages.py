@@ -108,9 +108,11 @@ def home(request: Request, principal: Principal) -> Response:
 def issue_list(request: Request, principal: Principal) -> Response:
     app = wenti_app(request)
     filters = _list_filters(request)
+    plugin_filters = app.hooks.issue_filters()
     cursor = request.query_params.get("cursor") or None
     try:
         query = _query_from_filters(principal, filters, cursor)
+        query = _apply_plugin_filters(request, app, principal, plugin_filters, filters, query)
         page = app.issues.list(principal.ctx, query)
         total = app.issues.count(principal.ctx, attrs.evolve(query, after=None))
     except (ValueError, WentiError, ApiProblem) as error:
@@ -128,6 +130,8 @@ def issue_list(request: Request, principal: Principal) -> Response:
         issues=page.items,
         total=total,
         state_names=state_names,
+        badges=_badges_by_issue(app, principal, page.items),
+        plugin_filters=plugin_filters,
         filters=filters,
         next_url=next_url,
         queues=queues,
@@ -139,6 +143,35 @@ def issue_list(request: Request, principal: Principal) -> Response:
         query_string=urlencode(filters),
         users=app.admin.list_users(principal.ctx) if principal.role.includes(Role.AGENT) else [],
     )
+
+
+def _apply_plugin_filters(request: Request, app: Any, principal: Principal, records: list[Any], filters: dict[str, str], query: IssueQuery) -> IssueQuery:
+    """Restrict `query` to the issues that the chosen plugin filters match (e.g. SLA breached)."""
+    ids: set[int] | None = None
+    for record in records:
+        raw = request.query_params.get(f"filter_{record.name}")
+        if not raw:
+            continue
+        filters[f"filter_{record.name}"] = raw
+        value: Any = None
+        if record.value_kind == "number":
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ApiProblem("validation-failed", "{field} must be a number, got {value!r}.", field=record.name, value=raw) from None
+        matched = set(record.match(app, principal.ctx, value))
+        ids = matched if ids is None else ids & matched
+    return query if ids is None else attrs.evolve(query, ids=tuple(sorted(ids)))
+
+
+def _badges_by_issue(app: Any, principal: Principal, issues: list[Issue]) -> dict[int, list[Any]]:
+    """Badges that plugins show next to issues (SLA state and the like), by issue id."""
+    grouped: dict[int, list[Any]] = {}
+    if not issues:
+        return grouped
+    for badge in app.hooks.issue_badges(list(issues), principal.ctx, app):
+        grouped.setdefault(badge.issue_id, []).append(badge)
+    return grouped
 
 
 @post("/views", include_in_schema=False, dependencies=UI_DEPENDENCIES)
@@ -225,6 +258,7 @@ def issue_page(request: Request, principal: Principal, issue_id: int, *, error: 
         is_agent=principal.role.includes(Role.AGENT),
         error=error,
         custom_field_labels={f.key: f.label for f in (queue.custom_fields if queue else [])},
+        badges=_badges_by_issue(app, principal, [issue]).get(issue.id, []),
     )
 
 
@@ -386,7 +420,7 @@ def create_issue(request: Request, principal: Principal, data: MultipartData) ->
     return see_other(f"/issues/{issue.id}")
 
 
-@post("/issues/suggestions", include_in_schema=False, dependencies=UI_DEPENDENCIES)
+@post("/issues/suggestions", include_in_schema=False, dependencies=UI_DEPENDENCIES, status_code=200)
 @in_thread
 def suggestions(request: Request, principal: Principal, data: FormData) -> Response:
     """Classification suggestions and similar issues for the new-issue form, as JSON.

@@ -537,7 +537,8 @@ class StoreContract:
             seen: list[int] = []
             after = None
             pages = 0
-            while True:
+            # Bounded, so a cursor that never ends fails instead of hanging.
+            for _attempt in range(10):
                 with store.unit_of_work(tenant) as uow:
                     page = uow.issues.list(IssueQuery(sort=sort, limit=5, after=after))
                 seen.extend(issue.id for issue in page.items)
@@ -545,6 +546,7 @@ class StoreContract:
                 after = page.next_cursor
                 if after is None:
                     break
+            assert after is None, sort
             assert sorted(seen) == sorted(issue.id for issue in stored), sort
             assert len(seen) == len(set(seen)), sort
             assert pages == 5, sort
@@ -554,7 +556,7 @@ class StoreContract:
         seen: list[int] = []
         after = None
         round_number = 0
-        while True:
+        for _attempt in range(30):
             with store.unit_of_work(tenant) as uow:
                 page = uow.issues.list(IssueQuery(sort=("-created_at",), limit=4, after=after))
             seen.extend(issue.id for issue in page.items)
@@ -573,6 +575,7 @@ class StoreContract:
                     make_issue(tenant, title=f"new-{round_number}-c", created_at=T0 - timedelta(days=1, minutes=round_number)),
                 ],
             )
+        assert after is None, "pagination did not end"
 
         assert len(seen) == len(set(seen))
         assert {issue.id for issue in original} <= set(seen)

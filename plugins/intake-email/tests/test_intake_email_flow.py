@@ -256,3 +256,28 @@ def test_cli_import_and_quarantine(make_wenti_app, mail_corpus, tmp_path):
     assert chinese.output.startswith("新建问题 0，新增回复 0")
     assert listed.exit_code == 0, listed.output
     assert "contains no e-mail address" in listed.output
+
+
+def test_poll_job_reads_configured_mailbox(make_wenti_app, mail_corpus, dovecot):
+    import wenti_intake_email
+
+    client = dovecot.client()
+    for _name, raw, _expected in mail_corpus[:3]:
+        client.append("INBOX", raw)
+    client.logout()
+    app = make_wenti_app(
+        config_toml=CONFIG
+        + f"""
+[plugins.intake-email.imap]
+host = "127.0.0.1"
+port = {dovecot.port}
+security = "none"
+username = "{dovecot.username}"
+password = "{dovecot.password}"
+"""
+    )
+    jobs = {job.name: job for job in wenti_intake_email.register_jobs()}
+
+    jobs["intake.poll"].run(app, {})
+
+    assert len(_email_issues(app)) == 3

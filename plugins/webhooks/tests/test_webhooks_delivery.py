@@ -220,3 +220,17 @@ def test_endpoint_filter_by_event_kind(setup, frozen_clock):
 
     assert _deliveries(app) == []
     assert receiver.requests == []
+
+
+def test_notify_dispatch_job_sends(setup, frozen_clock):
+    import wenti_notify
+
+    app, receiver = setup()
+    _create_issues(app, 2)
+    jobs = {job.name: job for job in wenti_notify.register_jobs()}
+
+    jobs["notify.dispatch"].run(app, {})
+
+    assert jobs["notify.dispatch"].cron == "* * * * *"
+    assert {row.status for row in _deliveries(app)} == {DELIVERED}
+    assert len(receiver.effects) == 2

@@ -10,9 +10,10 @@ bounces, wenti's own notifications) is logged and dropped.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from wenti import hookimpl
-from wenti.records import CliCommand, PluginConfig, SqlSchema
+from wenti.records import CliCommand, PluginConfig, ScheduledJob, SqlSchema
 
 from wenti_intake_email.config import ImapSettings, IntakeConfig
 from wenti_intake_email.parse import ParsedMail, UnreadableMail, parse_mail
@@ -44,6 +45,17 @@ def register_config_classes() -> list[PluginConfig]:
 def register_sql_schemas() -> list[SqlSchema]:
     migrations = Path(__file__).parent / "migrations" / "versions"
     return [SqlSchema(name="intake_email", metadata=metadata, migrations=str(migrations), branch="intake_email")]
+
+
+def _poll_job(app: Any, payload: dict[str, Any]) -> None:
+    service = service_for(app)
+    if service.config.enabled and service.config.imap is not None:
+        poll_imap(service)
+
+
+@hookimpl
+def register_jobs() -> list[ScheduledJob]:
+    return [ScheduledJob(name="intake.poll", run=_poll_job, cron="* * * * *")]
 
 
 @hookimpl

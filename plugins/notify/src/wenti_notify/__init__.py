@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from wenti import hookimpl
-from wenti.records import CliCommand, PluginConfig, SqlSchema
+from wenti.records import CliCommand, PluginConfig, ScheduledJob, SqlSchema
 
 from wenti_notify.config import NotifyConfig
 from wenti_notify.schema import metadata
@@ -38,6 +38,19 @@ def register_commands() -> list[CliCommand]:
     from wenti_notify.cli import notify_group
 
     return [CliCommand(name="notify", command=notify_group)]
+
+
+def _dispatch_job(app: Any, payload: dict[str, Any]) -> None:
+    service = service_for(app)
+    if service.channels():
+        service.dispatcher().run_until_idle(max_rounds=int(payload.get("max_rounds", 50)))
+
+
+@hookimpl
+def register_jobs() -> list[ScheduledJob]:
+    # Every minute through the job runner, for deployments that move work off the
+    # web processes; the in-process thread sends sooner when it runs.
+    return [ScheduledJob(name="notify.dispatch", run=_dispatch_job, cron="* * * * *")]
 
 
 @hookimpl

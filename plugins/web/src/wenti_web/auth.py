@@ -19,7 +19,7 @@ import attrs
 from litestar import Request
 from wenti.app import App, Context
 from wenti.domain import Role
-from wenti.errors import NotFound, PermissionDenied
+from wenti.errors import NotFound
 from wenti.i18n import normalize_locale
 
 from wenti_web import sessions, tokens
@@ -84,14 +84,21 @@ def anonymous_locale(request: Request) -> str:
     return normalize_locale(first) if first else normalize_locale(None)
 
 
-def _context(app: App, tenant_id: str, username: str, request: Request, is_api: bool) -> Context | None:
-    try:
-        ctx = app.context(tenant_id, username)
-    except (NotFound, PermissionDenied):
+def _context(uow: Any, tenant_id: str, username: str, request: Request, is_api: bool) -> Context | None:
+    """Build the acting context inside the unit of work that authenticated the request.
+
+    Follows `App.context`: an unknown tenant or user, or a deactivated user, has no
+    context. Reading them in the same transaction as the session or token saves a
+    transaction per request.
+    """
+    tenant = uow.tenants.get(tenant_id)
+    user = uow.users.get(username)
+    if tenant is None or user is None or not user.active:
         return None
+    ctx = Context(tenant_id=tenant_id, user=user, locale=user.locale or tenant.locale, timezone=tenant.timezone)
     # API callers may ask for another language per request; the UI follows the user's setting.
     accept = request.headers.get("accept-language") if is_api else None
-    if is_api and accept and ctx.user.locale is None:
+    if is_api and accept and user.locale is None:
         ctx = attrs.evolve(ctx, locale=anonymous_locale(request))
     return ctx
 
@@ -104,10 +111,8 @@ def _from_token(app: App, request: Request, value: str) -> Principal | None:
     now = app.clock.now()
     with app.uow(tenant_id) as uow:
         token = tokens.authenticate(uow.sql_connection(), tenant_id, token_id, secret, now)
+        ctx = _context(uow, tenant_id, token.username, request, is_api=True) if token is not None else None
         uow.commit()
-    if token is None:
-        return None
-    ctx = _context(app, tenant_id, token.username, request, is_api=True)
     return None if ctx is None else Principal(ctx=ctx, token=token)
 
 
@@ -127,13 +132,12 @@ def _from_session(app: App, config: WebConfig, request: Request) -> Principal | 
                 idle=timedelta(minutes=config.session_idle_minutes),
                 absolute=timedelta(hours=config.session_absolute_hours),
             )
+            is_api = request.url.path.startswith("/api/")
+            ctx = _context(uow, tenant_id, session.username, request, is_api) if session is not None else None
             uow.commit()
     except NotFound:
         return None
-    if session is None:
-        return None
-    ctx = _context(app, tenant_id, session.username, request, is_api=request.url.path.startswith("/api/"))
-    return None if ctx is None else Principal(ctx=ctx, session=session)
+    return None if ctx is None or session is None else Principal(ctx=ctx, session=session)
 
 
 def resolve_principal(request: Request) -> Principal | None:

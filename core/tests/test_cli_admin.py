@@ -75,7 +75,8 @@ def test_console_script_end_to_end(tmp_path):
     script = shutil.which("wenti", path=str(Path(sys.executable).parent))
     assert script is not None, "the wenti console script is not installed next to the interpreter"
     env = {**os.environ, "WENTI_LOAD_PLUGINS": "sql", "WENTI_LANG": "en"}
-    env.pop("WENTI_CONFIG", None)
+    for variable in ("WENTI_CONFIG", "WENTI_USER", "WENTI_TENANT"):
+        env.pop(variable, None)
     config = str(tmp_path / "wenti.toml")
 
     def wenti(*args):

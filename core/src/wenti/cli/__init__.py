@@ -118,8 +118,11 @@ def _state_from_params(ctx: click.Context) -> CliState:
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, tenant: str | None, username: str | None, lang: str | None) -> None:
     state = ctx.find_object(CliState)
-    if state is None or (config_path, tenant, username, lang) != (None, None, None, None):
+    if state is None:
         state = CliState(config_path, tenant, username, lang)
+    else:
+        # A state passed in by a caller (tests) keeps its app; options given still apply.
+        state.apply_options(config_path, tenant, username, lang)
     ctx.obj = state
     ctx.call_on_close(state.close)
 

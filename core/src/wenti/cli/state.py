@@ -45,6 +45,18 @@ class CliState:
         if self.lang:
             set_locale(self.lang)
 
+    def apply_options(self, config_path: str | None, tenant: str | None, username: str | None, lang: str | None) -> None:
+        """Override settings with the global options that were given."""
+        if config_path:
+            self.config_path = config_path
+        if tenant:
+            self.tenant = tenant
+        if username:
+            self.username = username
+        if lang:
+            self.lang = lang
+            set_locale(lang)
+
     def config(self) -> Config:
         if self._config is None:
             from wenti.config import load_config

@@ -22,11 +22,18 @@ if TYPE_CHECKING:
 
 
 def invoke_cli(app: App, *args: str, user: str = "admin", tenant: str = "default", lang: str | None = "en", input: str | None = None) -> Result:
-    """Invoke `wenti ARGS...` as `user` in `tenant`; return click's `Result`."""
+    """Invoke `wenti ARGS...` as `user` in `tenant`; return click's `Result`.
+
+    `user`, `tenant` and `lang` are passed as the global options `--as`, `--tenant`
+    and `--lang`, so they win over `WENTI_USER`, `WENTI_TENANT` and `WENTI_LANG`.
+    """
     state = CliState(None, tenant, user, lang)
     state.adopt(app, owned=False)
+    options = ["--tenant", tenant, "--as", user]
+    if lang:
+        options += ["--lang", lang]
     previous = current_locale()
     try:
-        return CliRunner().invoke(cli, list(args), obj=state, input=input, prog_name="wenti")
+        return CliRunner().invoke(cli, [*options, *args], obj=state, input=input, prog_name="wenti")
     finally:
         set_locale(previous)

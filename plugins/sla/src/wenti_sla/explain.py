@@ -65,18 +65,27 @@ def format_time(timestamp: float | None, calendar: WorkCalendar) -> str:
     if timestamp is None:
         return "-"
     local = datetime.fromtimestamp(timestamp, calendar.zone)
-    return f"{local:%Y-%m-%d %H:%M} ({_(WEEKDAYS[local.weekday()])})"
+    return _("{time} ({weekday})").format(time=f"{local:%Y-%m-%d %H:%M}", weekday=_(WEEKDAYS[local.weekday()]))
 
 
 def clock_summary(clock: ClockState, calendar: WorkCalendar) -> str:
-    """Summarise a clock in one line: metric, status, target, counted time and due time."""
-    text = _("{metric}: {status}; target {target} of working time, counted {elapsed}, due {due}").format(
-        metric=_(METRIC_LABELS[clock.metric]),
-        status=_(STATUS_LABELS[clock.status]),
-        target=format_duration(clock.target),
-        elapsed=format_duration(clock.elapsed),
-        due=format_time(clock.due_at, calendar) if clock.due_at is not None else _("none while paused or stopped"),
-    )
+    """Summarise a clock in one line: metric, status, target, counted time and due or stop time."""
+    values = {
+        "metric": _(METRIC_LABELS[clock.metric]),
+        "status": _(STATUS_LABELS[clock.status]),
+        "target": format_duration(clock.target),
+        "elapsed": format_duration(clock.elapsed),
+    }
+    if clock.status == "met" and clock.stopped_at is not None:
+        text = _("{metric}: {status}; target {target} of working time, counted {elapsed}, stopped {stopped}").format(
+            stopped=format_time(clock.stopped_at, calendar), **values
+        )
+    elif clock.due_at is None:
+        text = _("{metric}: {status}; target {target} of working time, counted {elapsed}, no due time while paused").format(**values)
+    else:
+        text = _("{metric}: {status}; target {target} of working time, counted {elapsed}, due {due}").format(
+            due=format_time(clock.due_at, calendar), **values
+        )
     if clock.estimated:
         text += " " + _("(estimated: the holiday calendar does not cover every year involved)")
     return text

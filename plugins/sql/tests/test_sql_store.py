@@ -290,3 +290,17 @@ def test_startup_migrates_when_store_lacks_schemas(tmp_path: Path, notes_plugin)
         assert store.has_schema_source
     finally:
         store.close()
+
+
+def test_ids_filter_beyond_sqlite_parameter_limit(sqlite_store) -> None:
+    with sqlite_store.unit_of_work("acme") as uow:
+        stored = uow.issues.add_many([Issue(tenant_id="acme", queue="it", title=f"#{n}", reporter="a", status="new", created_at=NOW) for n in range(3)])
+        uow.commit()
+    wanted = (stored[0].id, stored[2].id, *range(10_000_000, 10_040_000))
+    with sqlite_store.unit_of_work("acme") as uow:
+        count = uow.issues.count(IssueQuery(ids=wanted))
+        page = uow.issues.list(IssueQuery(ids=wanted, sort=("id",)))
+        with pytest.raises(UnsupportedQuery, match="'7'"):
+            uow.issues.count(IssueQuery(ids=(1, "7")))
+    assert count == 2
+    assert [issue.id for issue in page.items] == [stored[0].id, stored[2].id]

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import attrs
-from sqlalchemy import ColumnElement, and_, delete, false, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, false, func, insert, literal, or_, select, update
 
 from wenti.domain import Issue, Priority
 from wenti.store import SORTABLE_FIELDS, ConcurrencyConflict, IssueQuery, Page
@@ -235,7 +235,7 @@ class SqlIssueRepository(Repository):
         if query.created_to is not None:
             conditions.append(_issues.c.created_at < query.created_to)
         if query.ids is not None:
-            conditions.append(_issues.c.id.in_(query.ids) if query.ids else false())
+            conditions.append(_ids_condition(query.ids))
         return conditions
 
     def _values(self, issue: Issue) -> dict[str, Any]:
@@ -283,6 +283,18 @@ def _priority(value: Any) -> Priority:
         raise UnsupportedQuery(
             reason=f"priority {value!r} is unknown; use one of {', '.join(p.value for p in Priority)}"
         ) from None
+
+
+def _ids_condition(ids: tuple[int, ...]) -> ColumnElement[bool]:
+    if not ids:
+        return false()
+    for issue_id in ids:
+        if isinstance(issue_id, bool) or not isinstance(issue_id, int):
+            raise UnsupportedQuery(reason=f"issue id {issue_id!r} in the ids filter is not an integer")
+    # The ids are written into the SQL text rather than bound one parameter each,
+    # because filter plugins may return tens of thousands of ids and SQLite accepts
+    # at most 32,766 bound parameters per statement.
+    return _issues.c.id.in_(bindparam("issue_ids", list(ids), expanding=True, literal_execute=True))
 
 
 def _escape_like(text: str) -> str:

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import datetime
 import re
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs

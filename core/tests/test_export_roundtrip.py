@@ -97,3 +97,14 @@ def test_reporter_exports_only_own_issues(source_app):
 
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["title"] for line in result.stdout.splitlines()] == ["数据库表空间满"]
+
+
+def test_export_to_missing_folder_fails_cleanly(source_app, tmp_path):
+    out = tmp_path / "no-such-folder" / "issues.csv"
+
+    result = invoke_cli(source_app, "export", "--out", str(out), user="agent")
+
+    assert result.exit_code == 1
+    assert "Cannot write" in result.stderr
+    assert str(out) in result.stderr
+    assert not out.parent.exists()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from wenti.cli.base import Command, option
+from wenti.cli.base import CliError, Command, option
 from wenti.cli.issue_cmds import parse_local_time
 from wenti.cli.state import CliState, pass_state
 from wenti.domain import Priority
@@ -55,6 +55,8 @@ def export_command(state: CliState, fmt: str | None, out_path: Path | None, queu
         with open(temporary, "w", encoding=encoding, newline="") as handle:
             count = export_issues(app, ctx, query, fmt, handle)
         temporary.replace(out_path)
+    except OSError as error:
+        raise CliError(_("Cannot write {file}: {error}. Check that the folder exists and is writable.").format(file=out_path, error=error.strerror or error)) from None
     finally:
         temporary.unlink(missing_ok=True)
     click.echo(_("Exported {count} issues to {file}.").format(count=count, file=out_path), err=True)

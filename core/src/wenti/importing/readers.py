@@ -76,7 +76,10 @@ def read_table(path: str | Path, source: SourceSpec) -> SourceTable:
     fmt = detect_format(path, source)
     if fmt == "xlsx":
         return _read_xlsx(path, source)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SourceFileError(N_("{file}: cannot be read: {error}"), file=str(path), error=error.strerror or str(error)) from None
     text, encoding = decode_text(data, str(path), source.encoding)
     if fmt == "jsonl":
         return _read_jsonl(text, str(path), encoding)

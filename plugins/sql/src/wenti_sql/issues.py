@@ -99,10 +99,10 @@ class SqlIssueRepository(Repository):
 
     def _insert_many_sqlite(self, rows: list[dict[str, Any]]) -> list[int]:
         # SQLite does not promise the order of RETURNING rows, so SQLAlchemy would send
-        # one INSERT per row to match ids to rows. One executemany is several times
-        # faster, and its ids can be read back: SQLite gives a new row the largest
-        # rowid plus one, and this transaction holds the write lock from its first
-        # INSERT to its commit, so the batch's ids are the newest ones, in order.
+        # one INSERT per row to match ids to rows. One executemany is faster, and its
+        # ids can be read back. SQLite gives a new row the largest rowid plus one, and
+        # this transaction holds the write lock from its first INSERT to its commit.
+        # The batch's ids are therefore the newest ones, in order.
         self.connection.execute(insert(_issues), rows)
         newest = select(_issues.c.id).order_by(_issues.c.id.desc()).limit(len(rows))
         ids = list(reversed(self.connection.execute(newest).scalars().all()))

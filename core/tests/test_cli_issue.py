@@ -197,3 +197,14 @@ def test_created_range_uses_tenant_time_zone(cli_app, frozen_clock):
 
     assert json.loads(on_second.stdout)["issues"] == []
     assert [item["title"] for item in json.loads(on_third.stdout)["issues"]] == ["夜间告警"]
+
+
+def test_issue_list_by_text_and_source(cli_app):
+    _create(cli_app, "数据库死锁", "-d", "订单表锁等待超时")
+    _create(cli_app, "打印机卡纸")
+
+    by_text = invoke_cli(cli_app, "issue", "list", "--text", "锁等待", "--json", user="agent")
+    by_source = invoke_cli(cli_app, "issue", "list", "--source", "web", "--json", user="agent")
+
+    assert [item["title"] for item in json.loads(by_text.stdout)["issues"]] == ["数据库死锁"]
+    assert json.loads(by_source.stdout)["issues"] == []

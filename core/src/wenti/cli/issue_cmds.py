@@ -155,6 +155,8 @@ def issue_create(state: CliState, title: str, queue: str | None, description: st
 @option("--priority", "priorities", multiple=True, type=click.Choice([p.value for p in Priority]), help=N_("Only this priority; repeat for several."))
 @option("--category", "categories", multiple=True, help=N_("Only this category; repeat for several."))
 @option("--tag", help=N_("Only issues with this tag."))
+@option("--text", help=N_("Only issues whose title or description contains this text."))
+@option("--source", help=N_("Only issues from this source, such as web, cli or an import's source name."))
 @option("--created-from", metavar="DATE", help=N_("Created on or after this date or time (tenant time zone)."))
 @option("--created-to", metavar="DATE", help=N_("Created on or before this date or time (tenant time zone)."))
 @option("--sort", default="-created_at", show_default=True, help=N_("Sort fields separated by commas, - for descending: id, created_at, updated_at, priority, status, title, resolved_at."))
@@ -162,7 +164,7 @@ def issue_create(state: CliState, title: str, queue: str | None, description: st
 @option("--cursor", help=N_("Page to show, from the previous page's output."))
 @option("--json", "as_json", is_flag=True, help=N_("Print JSON: the issues and the next cursor."))
 @pass_state
-def issue_list(state: CliState, queues: tuple[str, ...], statuses: tuple[str, ...], assignees: tuple[str, ...], unassigned: bool, reporter: str | None, priorities: tuple[str, ...], categories: tuple[str, ...], tag: str | None, created_from: str | None, created_to: str | None, sort: str, limit: int, cursor: str | None, as_json: bool) -> None:
+def issue_list(state: CliState, queues: tuple[str, ...], statuses: tuple[str, ...], assignees: tuple[str, ...], unassigned: bool, reporter: str | None, priorities: tuple[str, ...], categories: tuple[str, ...], tag: str | None, text: str | None, source: str | None, created_from: str | None, created_to: str | None, sort: str, limit: int, cursor: str | None, as_json: bool) -> None:
     app, ctx = state.app(), state.context()
     sort_fields = tuple(part.strip() for part in sort.split(",") if part.strip())
     for field in sort_fields:
@@ -178,6 +180,8 @@ def issue_list(state: CliState, queues: tuple[str, ...], statuses: tuple[str, ..
         priority=priorities,
         category=categories,
         tag=tag,
+        text=text,
+        source=source,
         created_from=parse_local_time(created_from, ctx.timezone) if created_from else None,
         created_to=parse_local_time(created_to, ctx.timezone, end_of_day=True) if created_to else None,
         sort=sort_fields,

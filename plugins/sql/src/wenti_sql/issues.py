@@ -87,7 +87,9 @@ class SqlIssueRepository(Repository):
 
     def _insert_returning_ids(self, rows: list[dict[str, Any]]) -> list[int]:
         dialect = self.connection.dialect
-        if dialect.name == "sqlite" and len(rows) > 1:
+        if len(rows) == 1:
+            return [self.connection.execute(insert(_issues), rows[0]).inserted_primary_key[0]]
+        if dialect.name == "sqlite":
             return self._insert_many_sqlite(rows)
         if dialect.insert_executemany_returning_sort_by_parameter_order:
             statement = insert(_issues).returning(_issues.c.id, sort_by_parameter_order=True)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Debian's Chromium for the web plugin's browser tests (Playwright drives it through
-# executable_path; no browser is downloaded) and a CJK font so Chinese text renders
-# in the screenshots the tests save under test-artifacts/.
+# Install Debian's Chromium for the web plugin's browser tests. Playwright drives it
+# through executable_path, so no browser is downloaded. A CJK font makes Chinese text
+# render in the screenshots the tests save under test-artifacts/.
 set -euo pipefail
 
 need=()

@@ -98,7 +98,7 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 120) -> 
             return
         except httpx.TransportError:
             time.sleep(0.2)
-    raise SystemExit(f"server for {url} did not answer within {seconds} s")
+    raise SystemExit(f"server for {url} did not respond within {seconds} s")
 
 
 def run_wenti(folder: Path, *args: str, env: dict[str, str] | None = None) -> str:
@@ -127,7 +127,7 @@ def timed_get(client: httpx.Client, url: str, headers: dict[str, str]) -> float:
     response = client.get(url, headers=headers)
     elapsed = time.perf_counter() - start
     if response.status_code != 200:
-        raise SystemExit(f"GET {url} answered {response.status_code}: {response.text[:500]}")
+        raise SystemExit(f"GET {url} returned status {response.status_code}: {response.text[:500]}")
     return elapsed
 
 
@@ -160,7 +160,7 @@ def measure_creates(client: httpx.Client, base: str, token: str, requests: int, 
         response = client.post(base + "/api/v1/issues", json=body, headers=headers)
         times.append(time.perf_counter() - start)
         if response.status_code != 201:
-            raise SystemExit(f"POST /api/v1/issues answered {response.status_code}: {response.text[:500]}")
+            raise SystemExit(f"POST /api/v1/issues returned status {response.status_code}: {response.text[:500]}")
     return {**summarize(times), "per_second": round(len(times) / sum(times), 1)}
 
 

@@ -44,7 +44,7 @@ def test_reporter_sees_only_own_issues_and_public_comments(web, issue):
     assert own_comments == []
 
 
-def test_reporter_cannot_assign_transition_link_or_write_internal_notes(web, issue):
+def test_reporter_denied_staff_actions(web, issue):
     client = web.client("reporter")
     headers = web.headers(client, **{"If-Match": "*"})
     issue_id = issue["id"]

@@ -75,7 +75,7 @@ def client_ip(request: Request) -> str:
 
 
 def anonymous_locale(request: Request) -> str:
-    """The language for someone not signed in: `?lang=`, the locale cookie, Accept-Language."""
+    """Return the language for someone not signed in: `?lang=`, then the locale cookie, then Accept-Language."""
     chosen = request.query_params.get("lang") or request.cookies.get(LOCALE_COOKIE)
     if chosen:
         return normalize_locale(chosen)

@@ -39,7 +39,7 @@ DYNAMIC_MSGIDS = (
 
 
 def extract() -> list[str]:
-    """Every msgid of the plugin, in first-seen order."""
+    """Return every msgid of the plugin, in first-seen order."""
     found: dict[str, None] = {}
     method_map = [("**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")]
     options = {"templates/**.html": {"extensions": "", "trimmed": "false"}}

@@ -1,7 +1,7 @@
 """RFC 9457 problem details for every API error.
 
 Each kind of error has a stable `type` URI (`urn:wenti:problem:<slug>`) that clients
-may branch on; `title` and `detail` are in the caller's language and may change.
+may branch on. `title` and `detail` are in the caller's language and may change.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class ApiProblem(Exception):
         **params: Any,
     ) -> None:
         if slug not in PROBLEM_TYPES:
-            raise ValueError(f"unknown problem type {slug!r}")
+            raise ValueError(f"unknown problem type {slug!r}; add it to PROBLEM_TYPES first")
         super().__init__(message_id.format(**params) if params else message_id)
         self.slug = slug
         self.status = PROBLEM_TYPES[slug][0]
@@ -77,7 +77,7 @@ class ApiProblem(Exception):
 
 
 class LoginRequired(Exception):
-    """Raised by UI handlers when nobody is signed in; answered with a redirect to the login page."""
+    """Raised by UI handlers when nobody is signed in, so the response is a redirect to the login page."""
 
 
 def request_locale(request: Request) -> str:
@@ -159,7 +159,7 @@ def _ui_error_page(request: Request, status: int, message: str) -> Response:
 
 
 def handle_exception(request: Request, error: Exception) -> Response:
-    """The app's single exception handler: problem details for the API, a page for the UI."""
+    """Turn any exception into problem details for the API, or an error page for the UI."""
     if isinstance(error, LoginRequired):
         target = request.url.path
         if request.url.query:

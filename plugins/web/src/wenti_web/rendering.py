@@ -79,7 +79,7 @@ def _plugin_text(plugin: str, message: str, locale: str) -> str:
 
 
 def _event_label(translator: Translator, event_type: str) -> str:
-    """The translated label of a history event; plugin event types without one show as they are."""
+    """Return the translated label of a history event, or the event type itself when the catalog has none."""
     key = f"event.{event_type}"
     label = translator(key)
     return event_type if label == key else label

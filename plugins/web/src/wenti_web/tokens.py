@@ -1,8 +1,8 @@
 """Per-user API tokens: scoped, revocable, optionally expiring.
 
-A token reads `wt_<id>_<secret>.<tenant>`. The table keeps the id in clear (to find
-the row and to show it in lists) and the SHA-256 of the secret; the secret is shown
-once, when the token is made. A token never has more rights than its user's role.
+A token reads `wt_<id>_<secret>.<tenant>`. The table keeps the id in clear, to find
+the row and to show it in lists, and only the SHA-256 of the secret. The secret is
+shown once, when the token is made. A token never has more rights than its user's role.
 """
 
 from __future__ import annotations

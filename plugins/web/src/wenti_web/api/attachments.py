@@ -93,8 +93,8 @@ class AttachmentController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[AttachmentOut]:
         """Upload one file as multipart form field `data`. Size and type are checked against the bytes."""
-        # A dict rather than `UploadFile`: Litestar 2.25 answers a multipart body without
-        # the declared file field with a server error instead of a validation error.
+        # A dict rather than `UploadFile`, because Litestar 2.25 returns a server error instead
+        # of a validation error for a multipart body without the declared file field.
         upload_file = data.get("data") if isinstance(data, dict) else None
         if not isinstance(upload_file, UploadFile):
             raise ApiProblem("malformed-request", "Send the file as multipart/form-data in a field named data.")
@@ -137,6 +137,6 @@ class AttachmentController(Controller):
     )
     @in_thread
     def download(self, request: Request, principal: Principal, attachment_id: int) -> Response[bytes]:
-        """The file's bytes, always as a download (`Content-Disposition: attachment`)."""
+        """Send the file's bytes, always as a download (`Content-Disposition: attachment`)."""
         attachment = wenti_app(request).issues.attachment(principal.ctx, attachment_id)
         return download_response(request, attachment)

@@ -209,7 +209,7 @@ class IssueController(Controller):
     @get("/{issue_id:int}", responses=PROBLEM_RESPONSES, summary="Read an issue")
     @in_thread
     def get_issue(self, request: Request, principal: Principal, issue_id: int) -> Response[IssueOut]:
-        """The issue with its current ETag."""
+        """Return the issue with its current ETag."""
         return issue_response(wenti_app(request).issues.get(principal.ctx, issue_id))
 
     @patch("/{issue_id:int}", responses=PROBLEM_RESPONSES, summary="Change an issue's fields")
@@ -356,7 +356,7 @@ class IssueController(Controller):
 
 
 def _version(app, principal: Principal, issue_id: int, if_match: str | None) -> int:
-    """The version an If-Match names; `*` means the issue's current version."""
+    """Return the version that If-Match names, reading the current one for `*`."""
     version = expected_version(if_match, issue_id)
     if version is None:
         version = app.issues.get(principal.ctx, issue_id).version

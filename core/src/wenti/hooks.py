@@ -49,6 +49,7 @@ from wenti.records import (
     SqlSchema,
     StorageBackend,
     Suggestion,
+    WebNavEntry,
     WebRoute,
 )
 
@@ -268,6 +269,18 @@ class Hooks:
                     continue
                 badges.append(attrs.evolve(badge, plugin=plugin_name))
         return badges
+
+    def web_nav_entries(self, ctx: Context, app: App) -> list[WebNavEntry]:
+        """Collect navigation links from every plugin, sorted by `order`; a failing plugin adds none."""
+        entries: list[WebNavEntry] = []
+        for plugin_name, result in self._advise("web_nav_entries", ctx=ctx, app=app):
+            for entry in result:
+                if not isinstance(entry, WebNavEntry):
+                    log.warning("plugin %s returned %r from web_nav_entries; expected wenti.records.WebNavEntry", plugin_name, entry)
+                    continue
+                entries.append(attrs.evolve(entry, plugin=plugin_name))
+        entries.sort(key=lambda entry: entry.order)
+        return entries
 
     # -- validation ----------------------------------------------------------
 

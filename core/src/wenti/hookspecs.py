@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         SqlSchema,
         StorageBackend,
         Suggestion,
+        WebNavEntry,
         WebRoute,
     )
 
@@ -378,6 +379,22 @@ def issue_badges(issues: list[Issue], ctx: Context, app: App) -> list[IssueBadge
     :param issues: the issues shown, all in the tenant of `ctx`.
     :param ctx: the acting `wenti.app.Context`; badge text is in `ctx.locale`.
     :return: a list of `wenti.records.IssueBadge`, any number per issue.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def web_nav_entries(ctx: Context, app: App) -> list[WebNavEntry]:
+    """Add links to the web app's top navigation for the signed-in user.
+
+    Called by the web app on every page it renders for a signed-in user, so a
+    plugin can show an entry only to some roles (check `ctx.user.role`). Advisory:
+    each implementation is called on its own; an exception is logged with the
+    plugin's name and adds no entries.
+
+    :param ctx: the `wenti.app.Context` of the user; write labels in `ctx.locale`.
+    :return: a list of `wenti.records.WebNavEntry`.
 
     .. versionadded:: 0.1
     """

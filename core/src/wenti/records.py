@@ -176,6 +176,21 @@ class IssueBadge:
 
 
 @attrs.frozen
+class WebNavEntry:
+    """A link a plugin adds to the web app's top navigation for one user.
+
+    `label` is the text in the user's language; `path` is a local path such as
+    `/reports` (the web app drops entries whose path does not start with one `/`).
+    `order` sorts entries among each other, lowest first.
+    """
+
+    label: str
+    path: str
+    order: int = 100
+    plugin: str = ""
+
+
+@attrs.frozen
 class BlobStore:
     """`open(app)` returns an object with `put(data, content_type) -> blob_id`, `get(blob_id) -> bytes`, `delete(blob_id)`."""
 

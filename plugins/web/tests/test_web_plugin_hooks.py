@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from litestar import get
 from wenti import hookimpl
-from wenti.records import IssueBadge, IssueFilter, Suggestion, WebRoute
+from wenti.domain import Role
+from wenti.records import IssueBadge, IssueFilter, Suggestion, WebNavEntry, WebRoute
 
 from wenti_web import accounts
 from wenti_web.server import create_app
@@ -22,6 +23,13 @@ class ExtraPlugin:
     @hookimpl
     def register_web_routes(self, app: Any) -> list[WebRoute]:
         return [WebRoute(name="hello", handler=hello_plugin)]
+
+    @hookimpl
+    def web_nav_entries(self, ctx: Any) -> list[WebNavEntry]:
+        entries = [WebNavEntry(label="插件页面", path="/hello-plugin", order=5), WebNavEntry(label="外站", path="//evil.example/")]
+        if ctx.user.role.includes(Role.AGENT):
+            entries.append(WebNavEntry(label="员工专用", path="/hello-plugin?staff=1", order=1))
+        return entries
 
     @hookimpl
     def issue_badges(self, issues: list[Any], ctx: Any, app: Any) -> list[IssueBadge]:
@@ -104,3 +112,15 @@ def test_suggestions_empty_without_plugins(web):
     response = client.post("/issues/suggestions", data={"csrf_token": web.csrf(client), "title": "打印机坏了"})
 
     assert response.json() == {"suggestions": [], "similar": []}
+
+
+def test_web_nav_entries_by_role_and_local_only(extra_web):
+    agent_page = extra_web.client("agent").get("/issues").text
+    reporter_page = extra_web.client("reporter").get("/issues").text
+
+    assert "插件页面" in agent_page
+    assert "员工专用" in agent_page
+    assert agent_page.index("员工专用") < agent_page.index("插件页面")
+    assert "插件页面" in reporter_page
+    assert "员工专用" not in reporter_page
+    assert "evil.example" not in agent_page

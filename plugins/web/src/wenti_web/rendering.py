@@ -85,6 +85,15 @@ def _event_label(translator: Translator, event_type: str) -> str:
     return event_type if label == key else label
 
 
+def _nav_entries(request: Request, principal: Any) -> list[Any]:
+    """Links plugins add to the top navigation for this user; only local paths are kept."""
+    if principal is None:
+        return []
+    app = request.app.state["wenti"]
+    entries = app.hooks.web_nav_entries(principal.ctx, app)
+    return [entry for entry in entries if entry.path.startswith("/") and not entry.path.startswith("//")]
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     principal = request.scope.get("state", {}).get("principal")
     from wenti_web.problems import request_locale
@@ -102,7 +111,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "time": lambda value: format_time(value, timezone, locale),
         "event_label": lambda event_type: _event_label(translator, event_type),
         "plugin_text": lambda plugin, message: _plugin_text(plugin, message, locale),
-        "nav_entries": request.app.state.get("nav_entries", []),
+        "nav_entries": _nav_entries(request, principal),
         "request_path": request.url.path,
     }
     base.update(context)

@@ -4,7 +4,8 @@ Each step runs the installed `wenti` console script as a subprocess on a fresh
 instance folder and is timed end to end (interpreter start, plugin loading,
 migrations, the work itself). Steps:
 
-1. `wenti init` of an empty folder.
+1. `wenti init` of an empty folder, then `wenti issue list --limit 1` on it: the
+   fixed cost every command pays (start-up, plugin loading, one query).
 2. `wenti demo --issues N` (default 2,000): the demo organisation, with every
    issue's life replayed through the service layer (one transaction per step).
 3. `wenti import` of each data set in `<checkout>/../shared/data` with its mapping
@@ -80,6 +81,7 @@ def run_steps(script: str, env: dict[str, str], workdir: Path, demo_issues: int,
     demo_dir = workdir / "demo"
     steps.append(timed("wenti init", [script, "init", "--dir", str(demo_dir)], env))
     demo_config = str(demo_dir / "wenti.toml")
+    steps.append(timed("wenti issue list --limit 1 (start-up)", [script, "--config", demo_config, "issue", "list", "--limit", "1"], env))
     steps.append(timed(f"wenti demo --issues {demo_issues}", [script, "--config", demo_config, "demo", "--issues", str(demo_issues)], env, rows=demo_issues))
 
     import_dir = workdir / "import"

@@ -181,15 +181,17 @@ class SlaService:
         with self.app.uow(tenant_id) as uow:
             categories = self._categories(uow)
             connection = uow.sql_connection()
+            # Timelines are read as text and decoded here, which is cheaper than the
+            # JSON column's per-row result processing for 100,000 rows.
             rows = connection.execute(
-                select(sla_issues.c.issue_id, sla_issues.c.queue, sla_issues.c.facts).where(
+                select(sla_issues.c.issue_id, sla_issues.c.queue, cast(sla_issues.c.facts, Text)).where(
                     sla_issues.c.tenant_id == tenant_id, sla_issues.c.closed.is_(False)
                 )
             ).all()
             results = {}
-            for row in rows:
-                facts = facts_from_json(row.facts)
-                results[row.issue_id] = self.compute(tenant_id, facts, categories.get(row.queue, {}), now)
+            for issue_id, queue, facts_text in rows:
+                facts = facts_from_json(json.loads(facts_text))
+                results[issue_id] = self.compute(tenant_id, facts, categories.get(queue, {}), now)
             _store_clocks(connection, tenant_id, results, now, all_open=True)
             uow.commit()
         return len(results)

@@ -302,3 +302,26 @@ def test_badge_block_renders_hook_badges(make_app, frozen_clock):
     assert "tone-danger" in html
     # On the issue page (one issue) the tooltip carries the explanation of the clock.
     assert "计入工作时间 3 小时" in html
+
+
+def test_reopen_and_priority_change_from_history(make_app, frozen_clock):
+    frozen_clock.set(at(2025, 3, 3, 9))
+    app = make_app()
+    agent = app.context("default", "agent")
+    issue = app.issues.create(agent, queue="general", title="报表导出失败", reporter="reporter")
+    frozen_clock.set(at(2025, 3, 3, 11))
+    issue = app.issues.transition(agent, issue.id, issue.version, "resolve", fields={"resolution": "已重新导出"})
+    frozen_clock.set(at(2025, 3, 4, 9))
+    issue = app.issues.transition(agent, issue.id, issue.version, "reopen")
+    frozen_clock.set(at(2025, 3, 4, 10))
+    app.issues.update(agent, issue.id, issue.version, priority="high")
+    deliver(app)
+
+    rows = clocks_of(app, issue.id)
+    clocks, _calendar = service_for(app).explain("default", issue.id)
+
+    # 2 h before resolving and 1 h after reopening count; high allows 4 h from creation.
+    assert clocks.clocks["resolution"].reopened == 1
+    assert rows["resolution"]["elapsed"] == pytest.approx(3 * 3600)
+    assert rows["resolution"]["target"] == pytest.approx(4 * 3600)
+    assert local(rows["resolution"]["due_at"]) == datetime(2025, 3, 4, 11, 0)

@@ -1,6 +1,6 @@
 """The intake corpus: messages written byte by byte to cover Chinese mail as it is sent.
 
-Each entry is (name, raw bytes, expected). `expected` holds what intake must read:
+Each entry is (name, raw bytes, expected). `expected` lists what intake must read:
 the subject, a text the body must contain, attachment names, or the action
 (`ignored`, `quarantined`). The names of people and companies are made up.
 """

@@ -39,7 +39,7 @@ def _item(event_id, recipient="ops", channel="wecom"):
 
 
 class Recorder:
-    """A channel that records what it was given and fails as told."""
+    """A channel that records the messages it gets and raises the queued failures first."""
 
     def __init__(self, digest=False, failures=()):
         self.digest = digest

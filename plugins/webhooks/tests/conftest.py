@@ -2,7 +2,7 @@
 
 Each request takes the next behaviour from a script (default `ok`):
 
-* `ok` - answer 204 after verifying and recording the delivery (after
+* `ok` - respond 204 after verifying and recording the delivery (after
   `delay_seconds`, to keep requests in flight),
 * `500` - answer 500 without recording,
 * `302` - answer a redirect without recording,

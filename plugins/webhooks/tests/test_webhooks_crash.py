@@ -2,7 +2,7 @@
 
 The parent process queues deliveries in a SQLite file and runs the receiver. A
 child process runs the notify dispatcher against the same file and is killed at
-a random moment several times; a last child finishes the work. Leases are one
+a random moment while it sends, several times. A last child finishes the work. Leases are one
 second long so a killed child's claimed deliveries come back quickly.
 """
 

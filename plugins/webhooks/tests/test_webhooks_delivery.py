@@ -165,7 +165,7 @@ def test_throttled_delivery_is_postponed_without_attempt(setup, frozen_clock):
     assert _deliveries(app)[0].status == DELIVERED
 
 
-def test_schedule_ends_in_dead_letter_after_about_a_day(setup, frozen_clock):
+def test_schedule_ends_dead_after_a_day(setup, frozen_clock):
     app, receiver = setup(script=["500"] * 20)
     _create_issues(app, 1)
     started = frozen_clock.now()

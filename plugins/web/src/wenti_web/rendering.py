@@ -12,11 +12,30 @@ from litestar import Request, Response
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from wenti.clock import to_local
+from wenti.i18n import N_
 
 from wenti_web.translation import ngettext as _ngettext
 from wenti_web.translation import translate_any
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+# Labels of issue fields as history events and transitions name them.
+FIELD_LABELS = {
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "priority": N_("Priority"),
+    "category": N_("Category"),
+    "status": N_("Status"),
+    "assignee": N_("Assignee"),
+    "reporter": N_("Reporter"),
+    "queue": N_("Queue"),
+    "tags": N_("Tags"),
+    "resolution": N_("Resolution"),
+    "custom_fields": N_("Custom fields"),
+    "resolved_at": N_("Resolved at"),
+    "closed_at": N_("Closed at"),
+    "first_responded_at": N_("First response at"),
+}
 
 # Raw HTML in Markdown is off; nh3 still cleans the output in case a renderer rule
 # ever lets markup through.
@@ -111,6 +130,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "time": lambda value: format_time(value, timezone, locale),
         "event_label": lambda event_type: _event_label(translator, event_type),
         "plugin_text": lambda plugin, message: _plugin_text(plugin, message, locale),
+        "field_label": lambda name: translator(FIELD_LABELS[name]) if name in FIELD_LABELS else name,
         "nav_entries": _nav_entries(request, principal),
         "request_path": request.url.path,
     }

@@ -216,10 +216,12 @@ def delete_view(request: Request, principal: Principal, view_id: int, data: Form
 
 
 def _field_label(name: str, queue: Any, translator: Translator) -> str:
+    from wenti_web.rendering import FIELD_LABELS
+
     for field in queue.custom_fields if queue else ():
         if field.key == name:
             return field.label
-    return translator(name.replace("_", " ").capitalize())
+    return translator(FIELD_LABELS[name]) if name in FIELD_LABELS else name
 
 
 def issue_page(request: Request, principal: Principal, issue_id: int, *, error: str = "", status: int = 200) -> Response:

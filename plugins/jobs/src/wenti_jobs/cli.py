@@ -20,6 +20,9 @@ def _runner(state: CliState):
     return runner_for(state.app())
 
 
+STATUS_LABELS = {"scheduled": N_("scheduled"), "done": N_("done"), "dead": N_("dead")}
+
+
 def _time(value: float | None) -> str:
     if value is None:
         return "-"
@@ -47,7 +50,7 @@ def jobs_list(state: CliState, status: str | None = None) -> None:
         click.echo(
             _("{id}  {status}  next run {run_at}  last run {last_run}  attempts {attempts}  {error}").format(
                 id=row["id"],
-                status=row["status"],
+                status=_(STATUS_LABELS.get(row["status"], row["status"])),
                 run_at=_time(row["run_at"]),
                 last_run=_time(row["last_run_at"]),
                 attempts=row["attempts"],

@@ -248,6 +248,7 @@ def issue_page(request: Request, principal: Principal, issue_id: int, *, error: 
         issue=issue,
         queue=queue,
         state_name=translator(state.name) if state else issue.status,
+        state_names={s.key: translator(s.name) for s in workflow.states},
         state_category=state.category.value if state else "open",
         comments=app.issues.comments(ctx, issue_id),
         history=app.issues.history(ctx, issue_id),

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import trustme
 
 CRLF = b"\r\n"
 
@@ -269,7 +270,9 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 passdb {{
@@ -291,16 +294,19 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 """
 
 
 class Dovecot:
-    def __init__(self, root: Path, port: int, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, root: Path, port: int, tls_port: int, ca_path: str, process: subprocess.Popen[bytes]) -> None:
         self.root = root
         self.port = port
+        self.tls_port = tls_port
+        self.ca_path = ca_path
         self.process = process
         self.username = "helpdesk"
         self.password = "pass-2026"
@@ -315,7 +321,7 @@ class Dovecot:
 
 @pytest.fixture
 def dovecot() -> Iterator[Dovecot]:
-    """Debian's dovecot on a free loopback port, with its config and mail in a temp folder.
+    """Debian's dovecot on free loopback ports (plain IMAP and IMAPS), config and mail in a temp folder.
 
     Skips when dovecot is not installed; `.ci/setup-imap.sh` installs it.
     """
@@ -330,8 +336,14 @@ def dovecot() -> Iterator[Dovecot]:
     uid, gid = (65534, 65534) if os.geteuid() == 0 else (os.getuid(), os.getgid())
     os.chown(root / "home", uid, gid)
     port = _free_port()
+    tls_port = _free_port()
+    ca = trustme.CA()
+    certificate = ca.issue_cert("127.0.0.1", "localhost")
+    certificate.cert_chain_pems[0].write_to_path(str(root / "cert.pem"))
+    certificate.private_key_pem.write_to_path(str(root / "key.pem"))
+    ca.cert_pem.write_to_path(str(root / "ca.pem"))
     (root / "passwd").write_text("helpdesk:{PLAIN}pass-2026\n", encoding="utf-8")
-    (root / "dovecot.conf").write_text(DOVECOT_CONF.format(root=root, port=port, uid=uid, gid=gid), encoding="utf-8")
+    (root / "dovecot.conf").write_text(DOVECOT_CONF.format(root=root, port=port, tls_port=tls_port, uid=uid, gid=gid), encoding="utf-8")
     process = subprocess.Popen([binary, "-F", "-c", str(root / "dovecot.conf")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -346,7 +358,7 @@ def dovecot() -> Iterator[Dovecot]:
         process.kill()
         raise RuntimeError("dovecot did not start listening within 10 s")
     try:
-        yield Dovecot(root, port, process)
+        yield Dovecot(root, port, tls_port, str(root / "ca.pem"), process)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

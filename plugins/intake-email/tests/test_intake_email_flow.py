@@ -281,3 +281,35 @@ password = "{dovecot.password}"
     jobs["intake.poll"].run(app, {})
 
     assert len(_email_issues(app)) == 3
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_imap_over_tls(intake_app, mail_corpus, dovecot, security):
+    from wenti.config import Secret
+
+    client = dovecot.client()
+    client.append("INBOX", mail_corpus[0][1])
+    client.logout()
+    settings = ImapSettings(
+        host="127.0.0.1",
+        port=dovecot.tls_port if security == "tls" else dovecot.port,
+        security=security,
+        username=dovecot.username,
+        password=Secret(dovecot.password),
+        ca_file=dovecot.ca_path,
+    )
+
+    counts = poll_imap(service_for(intake_app), settings)
+
+    assert counts["created"] == 1
+
+
+def test_imap_rejects_untrusted_certificate(intake_app, dovecot):
+    import ssl
+
+    settings = ImapSettings(
+        host="127.0.0.1", port=dovecot.tls_port, security="tls", username=dovecot.username, password=dovecot.password
+    )
+
+    with pytest.raises(ssl.SSLCertVerificationError):
+        poll_imap(service_for(intake_app), settings)

@@ -106,8 +106,9 @@ def plugins_list(state: CliState, as_json: bool) -> None:
         for record in records
     ]
     echo_table(headers, rows)
+    # Reasons for disabled plugins are in --json; only failures need attention here.
     for record in records:
-        if record["error"]:
+        if record["error"] and record["status"] == "failed":
             click.echo(_("{plugin}: {error}").format(plugin=record["name"], error=record["error"]), err=True)
 
 

@@ -94,3 +94,21 @@ def test_cli_rejects_agent_and_makes_secrets(instance):
     assert "Only admins can manage webhooks" in denied.output
     assert secret.exit_code == 0
     assert secret.output.startswith("whsec_")
+
+
+def test_cli_preferences_and_watch(instance):
+    config, _receiver = instance
+
+    changed = _run(config, "--lang", "en", "--as", "reporter", "notify", "preferences", "--channel", "email", "--mute", "commented")
+    shown = _run(config, "--lang", "zh_CN", "--as", "reporter", "notify", "preferences")
+    other = _run(config, "--lang", "en", "--as", "reporter", "notify", "preferences", "--user", "agent", "--opt-out")
+    watched = _run(config, "--lang", "en", "--as", "agent", "notify", "watch", "1")
+
+    assert changed.exit_code == 0, changed.output
+    assert "Muted: commented" in changed.output
+    assert shown.exit_code == 0, shown.output
+    assert "渠道：email" in shown.output
+    assert other.exit_code != 0
+    assert "Only queue managers and admins" in other.output
+    assert watched.exit_code == 0, watched.output
+    assert "You now watch issue 1." in watched.output

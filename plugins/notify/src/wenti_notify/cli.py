@@ -11,6 +11,7 @@ from wenti.cli.state import get_state
 from wenti.errors import WentiError
 
 from wenti_notify import queue
+from wenti_notify.config import EVENT_KINDS
 from wenti_notify.service import service_for
 from wenti_notify.templates import _
 
@@ -81,6 +82,51 @@ def retry_command(delivery_id: int) -> None:
             _("Delivery {id} was not found or is not dead or waiting; only those can be retried.").format(id=delivery_id)
         )
     click.echo(_("Delivery {id} is queued and will be sent in the next dispatch round.").format(id=delivery_id))
+
+
+@notify_group.command(name="preferences", help="Show or change who gets which notifications by which channel.")
+@click.option("--user", "username", default=None, help="Change another user's preferences (admins and queue managers).")
+@click.option("--channel", "channels", multiple=True, help="Personal channel to use, in order; repeat the option for several.")
+@click.option("--mute", "muted", multiple=True, type=click.Choice(EVENT_KINDS), help="Event kind to receive nothing for; repeatable.")
+@click.option("--opt-out/--opt-in", "opted_out", default=None, help="Turn all notifications off or back on.")
+def preferences_command(username: str | None, channels: tuple[str, ...], muted: tuple[str, ...], opted_out: bool | None) -> None:
+    state = _state()
+    service = service_for(state.app())
+    ctx = state.context()
+    try:
+        current = service.preference(ctx, username)
+        if channels or muted or opted_out is not None:
+            service.set_preference(
+                ctx,
+                channels=list(channels) or list(current.channels),
+                muted=list(muted) or list(current.muted),
+                opted_out=current.opted_out if opted_out is None else opted_out,
+                username=username,
+            )
+            current = service.preference(ctx, username)
+    except WentiError as error:
+        raise _fail(error) from error
+    none = _("(default)")
+    click.echo(_("Channels: {channels}").format(channels=", ".join(current.channels) or none))
+    click.echo(_("Muted: {muted}").format(muted=", ".join(current.muted) or "-"))
+    click.echo(_("Notifications off: {value}").format(value=_("yes") if current.opted_out else _("no")))
+
+
+@notify_group.command(name="watch", help="Get notified about an issue's public changes (or stop, with --stop).")
+@click.argument("issue_id", type=int)
+@click.option("--stop", is_flag=True, help="Stop watching the issue.")
+def watch_command(issue_id: int, stop: bool) -> None:
+    state = _state()
+    service = service_for(state.app())
+    try:
+        if stop:
+            service.unwatch(state.context(), issue_id)
+        else:
+            service.watch(state.context(), issue_id)
+    except WentiError as error:
+        raise _fail(error) from error
+    message = _("You no longer watch issue {id}.") if stop else _("You now watch issue {id}.")
+    click.echo(message.format(id=issue_id))
 
 
 @notify_group.command(name="dispatch", help="Send every due delivery now, then exit.")

@@ -330,6 +330,14 @@ class NotifyService:
             else:
                 conn.execute(preferences.insert().values(tenant_id=ctx.tenant_id, username=target_user, **values))
 
+    def preference(self, ctx: Any, username: str | None = None) -> Preference:
+        """Return a user's stored preference (the defaults when none is stored)."""
+        target_user = username or ctx.username
+        if target_user != ctx.username:
+            _require_admin(ctx)
+        with self.transaction(ctx.tenant_id) as conn:
+            return _preferences(conn, ctx.tenant_id, [target_user]).get(target_user, Preference())
+
     # -- admin: the delivery log --------------------------------------------------
 
     def list_deliveries(self, ctx: Any, **filters: Any) -> list[queue.Delivery]:

@@ -117,3 +117,31 @@ def test_schedule_job_reaches_runner(wenti_pm, register_plugin):
 def test_schedule_job_without_runner_fails(wenti_pm):
     with pytest.raises(PluginError, match="No installed job runner accepted the job reports.send"):
         wenti_pm.hooks.schedule_job(None, "reports.send", datetime(2026, 3, 2, tzinfo=timezone.utc))
+
+
+class DueBadges:
+    @hookimpl
+    def issue_badges(self, issues):
+        return [IssueBadge(issue_id=issue.id, name="sla.resolution", label="剩余 2 小时", value="2026-03-02T03:00:00+00:00") for issue in issues]
+
+
+def test_issue_badges_become_export_columns(wenti_app, register_plugin):
+    import io
+    import json
+
+    from wenti.exporting import export_issues
+    from wenti.store import IssueQuery
+
+    register_plugin(DueBadges(), name="due_badges", host=wenti_app.plugins)
+    ctx = wenti_app.context("default", "agent")
+    issue = wenti_app.issues.create(ctx, queue="general", title="打印机卡纸")
+    jsonl, csv_out = io.StringIO(), io.StringIO()
+
+    export_issues(wenti_app, ctx, IssueQuery(), "jsonl", jsonl)
+    export_issues(wenti_app, ctx, IssueQuery(), "csv", csv_out)
+
+    record = json.loads(jsonl.getvalue())
+    assert record["key"] == issue.key
+    assert record["sla.resolution"] == "剩余 2 小时"
+    assert record["sla.resolution.value"] == "2026-03-02T03:00:00+00:00"
+    assert csv_out.getvalue().splitlines()[0].endswith("sla.resolution,sla.resolution.value")

@@ -1,7 +1,8 @@
 """Export issues to CSV or JSON Lines, in a shape `wenti import` reads back.
 
 Both formats hold the same flat columns (`EXPORT_COLUMNS`, then one
-`custom.<name>` column per custom field). CSV files are written as UTF-8 with a
+`custom.<name>` column per custom field, then two columns per badge that plugins
+give through the `issue_badges` hook, such as `sla.resolution`). CSV files are written as UTF-8 with a
 byte-order mark, so Excel on Chinese Windows shows the text correctly; tags are
 joined with commas there. In JSON Lines tags stay a list. Times are ISO 8601 in
 UTC. `examples/mappings/wenti-export.toml` imports either format again.
@@ -73,23 +74,53 @@ def issue_record(issue: Issue) -> dict[str, Any]:
     return record
 
 
-def write_jsonl(issues: Iterator[Issue], out: IO[str]) -> int:
+def badge_records(app: App, ctx: Context, issues: Iterator[Issue]) -> Iterator[dict[str, Any]]:
+    """Export records with the badges plugins give through `issue_badges` (SLA state ...).
+
+    Each badge adds two columns: `<badge name>` with its label in the language of
+    `ctx` and `<badge name>.value` with its machine-readable value. Badges are asked
+    for one page of issues at a time.
+    """
+    page: list[Issue] = []
+    for issue in issues:
+        page.append(issue)
+        if len(page) == PAGE_SIZE:
+            yield from _page_records(app, ctx, page)
+            page = []
+    if page:
+        yield from _page_records(app, ctx, page)
+
+
+def _page_records(app: App, ctx: Context, issues: list[Issue]) -> Iterator[dict[str, Any]]:
+    records = {issue.id: issue_record(issue) for issue in issues}
+    for badge in app.hooks.issue_badges(issues, ctx, app):
+        record = records.get(badge.issue_id)
+        if record is not None:
+            record[badge.name] = badge.label
+            record[f"{badge.name}.value"] = badge.value
+    yield from records.values()
+
+
+def write_jsonl(issues: Iterator[Issue | dict[str, Any]], out: IO[str]) -> int:
     count = 0
     for issue in issues:
-        out.write(json.dumps(issue_record(issue), ensure_ascii=False) + "\n")
+        record = issue if isinstance(issue, dict) else issue_record(issue)
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
-def write_csv(issues: Iterator[Issue], out: IO[str]) -> int:
+def write_csv(issues: Iterator[Issue | dict[str, Any]], out: IO[str]) -> int:
     """Write CSV; the caller opens `out` with `encoding="utf-8-sig", newline=""` for a file.
 
     NOTE: the custom-field columns are only known after the last issue, so the
     records are held in memory until then; an export of a few hundred thousand
     issues needs a few hundred MB.
     """
-    records = [issue_record(issue) for issue in issues]
+    records = [issue if isinstance(issue, dict) else issue_record(issue) for issue in issues]
     custom_columns = sorted({key for record in records for key in record if key.startswith(CUSTOM_PREFIX)})
+    # Badge columns (from `badge_records`) follow the custom fields.
+    custom_columns += sorted({key for record in records for key in record} - set(EXPORT_COLUMNS) - set(custom_columns))
     writer = csv.writer(out)
     writer.writerow([*EXPORT_COLUMNS, *custom_columns])
     for record in records:
@@ -107,10 +138,10 @@ def export_issues(app: App, ctx: Context, query: IssueQuery, fmt: str, out: IO[s
     """Write every matching issue to `out` in `fmt` (csv or jsonl); return the count."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"export format {fmt!r} is not supported; use one of {', '.join(EXPORT_FORMATS)}")
-    issues = iter_issues(app, ctx, query)
+    records = badge_records(app, ctx, iter_issues(app, ctx, query))
     if fmt == "jsonl":
-        return write_jsonl(issues, out)
-    return write_csv(issues, out)
+        return write_jsonl(records, out)
+    return write_csv(records, out)
 
 
 def _cell(value: Any) -> str:

@@ -325,3 +325,31 @@ def test_reopen_and_priority_change_from_history(make_app, frozen_clock):
     assert rows["resolution"]["elapsed"] == pytest.approx(3 * 3600)
     assert rows["resolution"]["target"] == pytest.approx(4 * 3600)
     assert local(rows["resolution"]["due_at"]) == datetime(2025, 3, 4, 11, 0)
+
+
+def test_export_has_sla_columns(make_app, frozen_clock):
+    import io
+    import json
+
+    from wenti.exporting import export_issues
+    from wenti.store import IssueQuery
+
+    frozen_clock.set(at(2025, 3, 3, 9))
+    app = make_app()
+    agent = app.context("default", "agent", locale="en")
+    issue = app.issues.create(agent, queue="general", title="导出", reporter="reporter")
+    deliver(app)
+    frozen_clock.set(at(2025, 3, 3, 10))
+
+    jsonl = io.StringIO()
+    csv_out = io.StringIO()
+    export_issues(app, agent, IssueQuery(), "jsonl", jsonl)
+    export_issues(app, agent, IssueQuery(), "csv", csv_out)
+
+    record = json.loads(jsonl.getvalue().splitlines()[0])
+    header = csv_out.getvalue().splitlines()[0].split(",")
+    assert record["id"] == issue.id
+    assert record["sla.resolution"] == "Resolution: 7 h left"
+    assert record["sla.resolution.value"] == "2025-03-03T09:00:00+00:00"
+    assert record["sla.first_response.value"] == "2025-03-03T03:00:00+00:00"
+    assert "sla.resolution.value" in header

@@ -124,3 +124,17 @@ def test_web_nav_entries_by_role_and_local_only(extra_web):
     assert "插件页面" in reporter_page
     assert "员工专用" not in reporter_page
     assert "evil.example" not in agent_page
+
+
+def test_register_issue_filters_in_list_api(extra_web):
+    agent = extra_web.client("agent")
+    headers = extra_web.headers(agent)
+    agent.post("/api/v1/issues", json={"title": "紧急：网络中断"}, headers=headers)
+    agent.post("/api/v1/issues", json={"title": "普通咨询"}, headers=headers)
+
+    filtered = agent.get("/api/v1/issues", params={"filter": "urgent_words"})
+    unknown = agent.get("/api/v1/issues", params={"filter": "nope"})
+
+    assert [item["title"] for item in filtered.json()["items"]] == ["紧急：网络中断"]
+    assert unknown.status_code == 422
+    assert "urgent_words" in unknown.json()["detail"]

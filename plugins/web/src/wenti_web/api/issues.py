@@ -103,6 +103,33 @@ def build_query(
     )
 
 
+def apply_plugin_filters(app, principal: Principal, chosen: list[str], query: IssueQuery) -> IssueQuery:
+    """Restrict `query` to the issues matching every chosen `register_issue_filters` filter."""
+    if not chosen:
+        return query
+    records = {record.name: record for record in app.hooks.issue_filters()}
+    ids: set[int] | None = None
+    for item in chosen:
+        name, _, raw = item.partition("=")
+        record = records.get(name)
+        if record is None:
+            raise ApiProblem(
+                "validation-failed",
+                "Unknown filter {value!r}; installed filters: {choices}.",
+                value=name,
+                choices=", ".join(sorted(records)) or "-",
+            )
+        value = None
+        if record.value_kind == "number":
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ApiProblem("validation-failed", "{field} must be a number, got {value!r}.", field=name, value=raw) from None
+        matched = set(record.match(app, principal.ctx, value))
+        ids = matched if ids is None else ids & matched
+    return attrs.evolve(query, ids=tuple(sorted(ids or ())))
+
+
 def issue_response(issue, status_code: int = 200, location: bool = False) -> Response[IssueOut]:
     headers = {"ETag": etag(issue)}
     if location:
@@ -136,6 +163,10 @@ class IssueController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Parameter(max_length=500)] = None,
         with_total: bool = False,
+        filter: Annotated[
+            list[str] | None,
+            Parameter(description="Plugin filters as `name` or `name=value` (e.g. SLA filters); repeat for several."),
+        ] = None,
     ) -> IssuePage:
         """Filter, sort and page through issues. Pass `next_cursor` as `cursor` for the next page."""
         app = wenti_app(request)
@@ -157,6 +188,7 @@ class IssueController(Controller):
             limit=min(limit, config.api_page_max),
             cursor=cursor,
         )
+        query = apply_plugin_filters(app, principal, filter or [], query)
         try:
             page = app.issues.list(principal.ctx, query)
         except ValueError as error:

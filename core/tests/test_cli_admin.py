@@ -281,3 +281,28 @@ def test_closing_an_owned_app_delivers_events(make_wenti_app):
     state.close()
 
     assert RecordingListener.events == ["issue.created"]
+
+
+def test_failed_plugin_is_reported(tmp_path, monkeypatch, sql_only):
+    from wenti.testing import write_fake_distribution
+
+    site = tmp_path / "site"
+    write_fake_distribution(site, "wenti-broken", "0.3.0", {"broken": "broken_plugin"}, {"broken_plugin.py": "raise ImportError('missing dependency frobnicate')\n"})
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("WENTI_LOAD_PLUGINS", "sql,broken")
+    # The wenti pytest plugin makes loading strict; the command line must see the failure instead.
+    monkeypatch.delenv("WENTI_STRICT_PLUGINS", raising=False)
+    config = tmp_path / "wenti.toml"
+    config.write_text("[instance]\nlocale = \"en\"\n", encoding="utf-8")
+
+    check = CliRunner().invoke(cli, ["--lang", "en", "--config", str(config), "config", "check"])
+    listing = CliRunner().invoke(cli, ["--lang", "en", "--config", str(config), "plugins", "list", "--json"])
+
+    assert check.exit_code == 1
+    assert "Plugins: 2 active," in check.stdout
+    assert "1 failed." in check.stdout
+    assert "Plugin broken failed to load" in check.stderr
+    assert "frobnicate" in check.stderr
+    records = {record["name"]: record for record in json.loads(listing.stdout)}
+    assert records["broken"]["status"] == "failed"
+    assert records["broken"]["version"] == "0.3.0"

@@ -8,6 +8,7 @@ returned twice and none that existed when the first page was read is skipped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -38,6 +39,10 @@ EXTERNAL_ID_BATCH = 500
 _NEVER = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
 _issues = tables.issues
+
+# Custom field keys that can be written into a JSON path safely: letters (Chinese
+# included), digits, '_' and '-'.
+_FIELD_KEY = re.compile(r"[\w-]+")
 
 _DATETIME_FIELDS = ("created_at", "updated_at", "first_responded_at", "resolved_at", "closed_at")
 
@@ -202,10 +207,7 @@ class SqlIssueRepository(Repository):
             raise UnsupportedQuery(
                 reason="status_category is not stored with the issue; the service layer translates it into status before it calls the repository"
             )
-        if query.extra:
-            raise UnsupportedQuery(reason=f"the SQL backend has no filter for {', '.join(sorted(query.extra))}; remove these keys from IssueQuery.extra")
-
-        conditions: list[ColumnElement[bool]] = []
+        conditions: list[ColumnElement[bool]] = [_custom_field_condition(key, value) for key, value in query.extra.items()]
         for field in ("queue", "status", "category"):
             values = getattr(query, field)
             if values:
@@ -285,6 +287,41 @@ def _priority(value: Any) -> Priority:
         raise UnsupportedQuery(
             reason=f"priority {value!r} is unknown; use one of {', '.join(p.value for p in Priority)}"
         ) from None
+
+
+def _custom_field_condition(key: str, value: Any) -> ColumnElement[bool]:
+    """Filter on one custom field: `extra={"custom_fields.device": "HP"}`.
+
+    A list or tuple of values matches any of them. The JSON value is compared as
+    text, integer, number or boolean, after the type of the first filter value.
+    """
+    prefix, _, field = key.partition(".")
+    if prefix != "custom_fields" or not _FIELD_KEY.fullmatch(field):
+        raise UnsupportedQuery(
+            reason=f"the SQL backend has no filter {key!r}; IssueQuery.extra takes custom field filters written as 'custom_fields.<key>'"
+        )
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not values:
+        return false()
+    element = _issues.c.custom_fields[field]
+    first = values[0]
+    if isinstance(first, bool):
+        typed = element.as_boolean()
+    elif isinstance(first, int):
+        typed = element.as_integer()
+    elif isinstance(first, float):
+        typed = element.as_float()
+    elif isinstance(first, str):
+        typed = element.as_string()
+    else:
+        raise UnsupportedQuery(reason=f"custom field filter {key!r} has the value {first!r}; use text, a number or a boolean")
+    for item in values:
+        if type(item) is not type(first) and not (isinstance(item, (int, float)) and isinstance(first, (int, float)) and not isinstance(item, bool)):
+            raise UnsupportedQuery(reason=f"custom field filter {key!r} mixes {first!r} and {item!r}; give values of one type")
+    if isinstance(first, bool):
+        # MySQL's boolean extraction turns a missing key into false, not NULL.
+        return and_(element.as_string().is_not(None), typed.in_(values))
+    return typed.in_(values)
 
 
 def _ids_condition(ids: tuple[int, ...]) -> ColumnElement[bool]:

@@ -192,3 +192,20 @@ def test_decode_text_reports_offsets():
         decode_text(b"ok\xff\xfe", "f.csv")
 
     assert caught.value.params == {"file": "f.csv", "utf8_offset": 2, "gb_offset": 2}
+
+
+def test_nested_json_keys_are_reachable_by_path():
+    mapper = RowMapper(_mapping(fields={"title": "fields.summary", "priority": "fields.priority.name", "tags": "fields.labels"}, values={"priority": {"map": {"Major": "normal"}}}))
+    row = SourceRow(2, {"key": "HADOOP-1", "fields": {"summary": "NPE in FSDownload", "priority": {"name": "Major"}, "labels": ["yarn", "nodemanager"]}})
+
+    result = mapper.map_row(row)
+
+    assert result["title"] == "NPE in FSDownload"
+    assert result["priority"] == "normal"
+    assert result["tags"] == ["yarn", "nodemanager"]
+
+
+def test_dotted_key_wins_over_nested_path():
+    mapper = RowMapper(_mapping(fields={"title": "custom.title"}))
+
+    assert mapper.map_row(SourceRow(2, {"custom.title": "平铺键", "custom": {"title": "嵌套"}}))["title"] == "平铺键"

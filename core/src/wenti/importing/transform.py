@@ -27,6 +27,23 @@ class RowRejected(WentiError):
     message_id = N_("The row is invalid.")
 
 
+def lookup(values: dict[str, Any], column: str | None) -> Any:
+    """Return the value of `column`; in nested JSON records `fields.priority.name` walks into objects.
+
+    A key that contains dots itself wins over the nested path.
+    """
+    if column is None:
+        return None
+    if column in values:
+        return values[column]
+    current: Any = values
+    for part in column.split("."):
+        if not isinstance(current, dict) or part not in current:
+            return None
+        current = current[part]
+    return current
+
+
 def template_columns(template: str) -> list[str]:
     return [match.group(1) for match in _PLACEHOLDER.finditer(template) if match.group(1) is not None]
 
@@ -40,7 +57,7 @@ def render_template(template: str, values: dict[str, Any]) -> str:
             return "{"
         if token == "}}":
             return "}"
-        return _text(values.get(match.group(1)))
+        return _text(lookup(values, match.group(1)))
 
     return _PLACEHOLDER.sub(replace, template)
 
@@ -135,9 +152,9 @@ class RowMapper:
         elif spec.template is not None:
             text = render_template(spec.template, row.values)
         elif spec.columns:
-            text = "\n".join(part for part in (_text(row.values.get(c)) for c in spec.columns) if part)
+            text = "\n".join(part for part in (_text(lookup(row.values, c)) for c in spec.columns) if part)
         else:
-            text = _text(row.values.get(spec.column))
+            text = _text(lookup(row.values, spec.column))
 
         if spec.extract == "first_sentence":
             text = first_sentence(text)
@@ -180,9 +197,9 @@ class RowMapper:
     def _tags(self, spec: FieldSpec, row: SourceRow) -> list[str]:
         raw_values: list[Any]
         if spec.columns:
-            raw_values = [row.values.get(column) for column in spec.columns]
+            raw_values = [lookup(row.values, column) for column in spec.columns]
         elif spec.column is not None:
-            raw_values = [row.values.get(spec.column)]
+            raw_values = [lookup(row.values, spec.column)]
         else:
             raw_values = [self._extract(spec, row)]
 
@@ -198,7 +215,7 @@ class RowMapper:
         return tags
 
     def _time(self, name: str, spec: FieldSpec, row: SourceRow) -> dt.datetime | None:
-        raw: Any = row.values.get(spec.column) if spec.column is not None else self._extract(spec, row)
+        raw: Any = lookup(row.values, spec.column) if spec.column is not None else self._extract(spec, row)
         if isinstance(raw, dt.datetime):
             parsed = raw
         elif isinstance(raw, dt.date):

@@ -78,7 +78,7 @@ def row_fingerprint(row: SourceRow) -> str:
 
 
 class RowMapper:
-    """Applies a mapping to rows. Build one per import; it caches value maps and zones."""
+    """The mapping applied to rows, with value maps and the zone prepared once per import."""
 
     def __init__(self, mapping: Mapping, queue: str | None = None) -> None:
         self.mapping = mapping

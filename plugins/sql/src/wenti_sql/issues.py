@@ -316,12 +316,21 @@ def _custom_field_condition(key: str, value: Any) -> ColumnElement[bool]:
     else:
         raise UnsupportedQuery(reason=f"custom field filter {key!r} has the value {first!r}; use text, a number or a boolean")
     for item in values:
-        if type(item) is not type(first) and not (isinstance(item, (int, float)) and isinstance(first, (int, float)) and not isinstance(item, bool)):
+        if _value_kind(item) != _value_kind(first):
             raise UnsupportedQuery(reason=f"custom field filter {key!r} mixes {first!r} and {item!r}; give values of one type")
     if isinstance(first, bool):
         # MySQL's boolean extraction turns a missing key into false, not NULL.
         return and_(element.as_string().is_not(None), typed.in_(values))
     return typed.in_(values)
+
+
+def _value_kind(value: Any) -> str:
+    # Integers and floats compare with each other; bool is an int subclass but is not a number here.
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return type(value).__name__
 
 
 def _ids_condition(ids: tuple[int, ...]) -> ColumnElement[bool]:

@@ -207,7 +207,8 @@ class WorkCalendar:
         block = int(timestamp // 900)
         cached = self._date_cache.get(block)
         if cached is None:
-            if len(self._date_cache) > 500_000:
+            # About 2,000 days of blocks; clearing keeps memory bounded for long spans.
+            if len(self._date_cache) > 200_000:
                 self._date_cache.clear()
             cached = datetime.fromtimestamp(block * 900, self.zone).date()
             self._date_cache[block] = cached

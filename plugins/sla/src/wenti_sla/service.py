@@ -339,7 +339,11 @@ class SlaService:
     # -- escalation actions -----------------------------------------------------------
 
     def _escalate(self, ctx: Context, issue_id: int, escalation: Escalation) -> None:
-        """Run a built-in action. `notify` needs nothing here: notifiers read the event's `escalations`."""
+        """Run a built-in action. `notify` needs nothing here: it is listed in the event's `escalations`.
+
+        NOTE: the notify plugin routes SLA events by its own audience rules and does not
+        read `escalations` yet, so the `to` of a `notify` action has no effect there.
+        """
         try:
             if escalation.action == "raise_priority":
                 self._raise_priority(ctx, issue_id)

@@ -306,3 +306,47 @@ def test_failed_plugin_is_reported(tmp_path, monkeypatch, sql_only):
     records = {record["name"]: record for record in json.loads(listing.stdout)}
     assert records["broken"]["status"] == "failed"
     assert records["broken"]["version"] == "0.3.0"
+
+
+PLUGIN_PO = """
+msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=utf-8\\n"
+"Language: zh_CN\\n"
+
+msgid "Say hello to someone."
+msgstr "向某人问好。"
+
+msgid "Nobody called {name} lives here."
+msgstr "这里没有叫 {name} 的人。"
+"""
+
+
+def test_plugin_command_uses_its_own_catalog(make_wenti_app, tmp_path):
+    from wenti.cli.base import Command
+    from wenti.errors import NotFound
+    from wenti.i18n import Domain, N_
+
+    catalog = tmp_path / "locale" / "zh_CN" / "LC_MESSAGES"
+    catalog.mkdir(parents=True)
+    (catalog / "wenti_hello_cli.po").write_text(PLUGIN_PO, encoding="utf-8")
+    Domain("wenti_hello_cli", tmp_path / "locale")
+
+    class HelloPlugin:
+        @hookimpl
+        def register_commands(self):
+            @click.command("hello", cls=Command, help=N_("Say hello to someone."))
+            @click.argument("name")
+            def hello(name):
+                raise NotFound(N_("Nobody called {name} lives here."), name=name)
+
+            return [CliCommand("hello", hello)]
+
+    app = make_wenti_app(config_toml=SQL_ONLY, plugins=[(HelloPlugin(), "hello_cli")])
+
+    listing = invoke_cli(app, "--help", lang="zh_CN")
+    result = invoke_cli(app, "hello", "张三", lang="zh_CN")
+
+    assert "向某人问好。" in listing.stdout
+    assert result.exit_code == 3
+    assert "错误：这里没有叫 张三 的人。" in result.stderr

@@ -13,7 +13,7 @@ from typing import IO, Any
 import click
 
 from wenti.errors import ConfigError, Conflict, NotFound, PermissionDenied, ValidationFailed, WentiError
-from wenti.i18n import N_, _
+from wenti.i18n import N_, _, translate
 
 # Exit codes, documented in docs/cli.md. Click's usage errors exit with 2.
 EXIT_CODES: dict[type[WentiError], int] = {
@@ -49,10 +49,11 @@ class CliError(click.ClickException):
 
 def translate_error(error: WentiError) -> str:
     """Translate the error's message into the current language, with a `ValidationFailed`'s reasons."""
-    text = error.translated(_)
+    # `translate` also looks in plugins' catalogs, for errors raised by plugin commands.
+    text = error.translated(translate)
     reasons = getattr(error, "reasons", None)
     if reasons and "{reasons}" not in error.message_id:
-        text = text + "\n" + "\n".join(f"  - {_(reason)}" for reason in reasons)
+        text = text + "\n" + "\n".join(f"  - {translate(reason)}" for reason in reasons)
     return text
 
 
@@ -89,12 +90,16 @@ def show_usage_error(error: click.UsageError) -> None:
 
 
 class _TranslatedHelp:
-    """Mixin: `help` is stored as an English msgid and translated on every read."""
+    """Mixin: `help` is stored as an English msgid and translated on every read.
+
+    Lookup goes through every registered catalog, so a plugin whose commands use
+    these classes gets its help texts from its own catalog.
+    """
 
     @property
     def help(self) -> str | None:  # type: ignore[override]
         raw = self.__dict__.get("_help_msgid")
-        return _(raw) if raw else raw
+        return translate(raw) if raw else raw
 
     @help.setter
     def help(self, value: str | None) -> None:
@@ -103,7 +108,7 @@ class _TranslatedHelp:
     @property
     def short_help(self) -> str | None:  # type: ignore[override]
         raw = self.__dict__.get("_short_help_msgid")
-        return _(raw) if raw else raw
+        return translate(raw) if raw else raw
 
     @short_help.setter
     def short_help(self, value: str | None) -> None:

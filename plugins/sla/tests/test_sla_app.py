@@ -353,3 +353,33 @@ def test_export_has_sla_columns(make_app, frozen_clock):
     assert record["sla.resolution.value"] == "2025-03-03T09:00:00+00:00"
     assert record["sla.first_response.value"] == "2025-03-03T03:00:00+00:00"
     assert "sla.resolution.value" in header
+
+
+def test_breach_reassigns_to_queue_manager(make_wenti_app, frozen_clock):
+    frozen_clock.set(at(2025, 3, 3, 9))
+    app = make_wenti_app(
+        config_toml="""
+[plugins.jobs]
+autostart = false
+
+[[plugins.sla.policies]]
+key = "hr"
+queues = ["hr"]
+calendar = "china"
+escalations = [{ on = "breached", metric = "first_response", action = "reassign_to_manager" }]
+
+[plugins.sla.policies.targets."*"]
+first_response = "1h"
+"""
+    )
+    admin = app.context("default", "admin")
+    app.admin.create_queue(admin, "hr", "人事", manager="admin")
+    agent = app.context("default", "agent")
+    issue = app.issues.create(agent, queue="hr", title="工资条有误", reporter="reporter", assignee="agent")
+    deliver(app)
+
+    frozen_clock.set(at(2025, 3, 3, 10, 30))
+    notices = service_for(app).check_due()
+
+    assert [(notice.kind, notice.metric) for notice in notices] == [("breached", "first_response")]
+    assert app.issues.get(agent, issue.id).assignee == "admin"

@@ -115,6 +115,9 @@ def main() -> int:
     write_seconds = time.perf_counter() - started
 
     config = """
+[plugins.jobs]
+autostart = false
+
 [plugins.intake-email]
 enabled = true
 queue = "general"

@@ -15,11 +15,12 @@ SECRET_OLD = new_secret()
 SECRET_NEW = new_secret()
 
 
-def _config(url: str, secrets: list[str], events: str = "[]") -> str:
+def _config(url: str, secrets: list[str], events: str = "[]", by_job: bool = False) -> str:
     quoted = ", ".join(f'"{secret}"' for secret in secrets)
     return f"""
 [plugins.notify]
 dispatch_in_process = false
+dispatch_by_job = {"true" if by_job else "false"}
 
 [plugins.webhooks]
 enabled = true
@@ -35,10 +36,10 @@ events = {events}
 
 @pytest.fixture
 def setup(make_wenti_app, make_receiver, frozen_clock):
-    def build(script=(), secrets=(SECRET_OLD,), receiver_secrets=None, events="[]"):
+    def build(script=(), secrets=(SECRET_OLD,), receiver_secrets=None, events="[]", by_job=False):
         receiver = make_receiver(list(receiver_secrets or secrets), lambda: frozen_clock.now().timestamp(), hang_seconds=1.0)
         receiver.script.extend(script)
-        app = make_wenti_app(config_toml=_config(receiver.url, list(secrets), events))
+        app = make_wenti_app(config_toml=_config(receiver.url, list(secrets), events, by_job))
         return app, receiver
 
     return build
@@ -222,14 +223,19 @@ def test_endpoint_filter_by_event_kind(setup, frozen_clock):
     assert receiver.requests == []
 
 
-def test_notify_dispatch_job_sends(setup, frozen_clock):
+def test_notify_dispatch_job_sends_when_enabled(setup, frozen_clock):
     import wenti_notify
 
-    app, receiver = setup()
-    _create_issues(app, 2)
     jobs = {job.name: job for job in wenti_notify.register_jobs()}
+    idle_app, idle_receiver = setup()
+    app, receiver = setup(by_job=True)
+    _create_issues(idle_app, 1)
+    _create_issues(app, 2)
 
+    jobs["notify.dispatch"].run(idle_app, {})
     jobs["notify.dispatch"].run(app, {})
+
+    assert idle_receiver.requests == []
 
     assert jobs["notify.dispatch"].cron == "* * * * *"
     assert {row.status for row in _deliveries(app)} == {DELIVERED}

@@ -42,14 +42,15 @@ def register_commands() -> list[CliCommand]:
 
 def _dispatch_job(app: Any, payload: dict[str, Any]) -> None:
     service = service_for(app)
-    if service.channels():
+    if service.config.dispatch_by_job and service.channels():
         service.dispatcher().run_until_idle(max_rounds=int(payload.get("max_rounds", 50)))
 
 
 @hookimpl
 def register_jobs() -> list[ScheduledJob]:
     # Every minute through the job runner, for deployments that move work off the
-    # web processes; the in-process thread sends sooner when it runs.
+    # web processes. It sends only with `dispatch_by_job = true`, so it does not
+    # compete with the in-process thread by default.
     return [ScheduledJob(name="notify.dispatch", run=_dispatch_job, cron="* * * * *")]
 
 

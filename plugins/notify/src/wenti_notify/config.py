@@ -67,9 +67,12 @@ class NotifyConfig:
     """Validated `[plugins.notify]`.
 
     `issue_url` is formatted with `base_url`, `key` and `id` to make the link in
-    every message; an empty `base_url` takes `[instance] base_url`. `default_channels` are the personal channels of users who set
-    no preference. `rules` maps an event kind to the audiences that hear of it and
-    replaces the default rule of each kind it names.
+    every message; an empty `base_url` takes `[instance] base_url`.
+    `default_channels` are the personal channels of users who set no preference.
+    `rules` maps an event kind to its audiences and replaces the default rule of
+    each kind it names. `dispatch_by_job` lets the `notify.dispatch` scheduled job
+    send as well, for deployments that run jobs on workers and turn
+    `dispatch_in_process` off.
     """
 
     base_url: str = ""
@@ -78,6 +81,7 @@ class NotifyConfig:
     rules: dict[str, list[str]] = attrs.Factory(dict)
     queue_channels: list[QueueChannel] = attrs.Factory(list)
     dispatch_in_process: bool = True
+    dispatch_by_job: bool = False
     interval_seconds: float = 1.0
     batch_size: int = 200
     lease_seconds: float = 120.0

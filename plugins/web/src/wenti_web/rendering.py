@@ -105,7 +105,7 @@ def _event_label(translator: Translator, event_type: str) -> str:
 
 
 def _nav_entries(request: Request, principal: Any) -> list[Any]:
-    """Links plugins add to the top navigation for this user; only local paths are kept."""
+    """Return the links plugins add to the top navigation for this user, keeping only local paths."""
     if principal is None:
         return []
     app = request.app.state["wenti"]

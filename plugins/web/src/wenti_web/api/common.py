@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.serialization import encode_json
 
-from wenti_web.auth import Principal, provide_principal, wenti_app
+from wenti_web.auth import provide_principal
 from wenti_web.problems import ApiProblem, handle_exception
 
 
@@ -83,10 +83,3 @@ def problem_for(request: Request) -> Any:
 
     return convert
 
-
-def app_of(request: Request) -> Any:
-    return wenti_app(request)
-
-
-def ctx_of(principal: Principal) -> Any:
-    return principal.ctx

@@ -383,3 +383,33 @@ first_response = "1h"
 
     assert [(notice.kind, notice.metric) for notice in notices] == [("breached", "first_response")]
     assert app.issues.get(agent, issue.id).assignee == "admin"
+
+
+def test_imported_issues_get_clocks(make_app, frozen_clock):
+    from wenti.services import ImportedIssue
+    from wenti.store import IssueQuery
+
+    frozen_clock.set(at(2025, 3, 4, 9))
+    app = make_app()
+    agent = app.context("default", "agent")
+    created = at(2025, 3, 3, 9)
+    result = app.issues.import_batch(
+        agent,
+        [
+            ImportedIssue(title="旧问题已解决", priority="high", status="resolved", external_id="OLD-1", created_at=created, resolved_at=created + timedelta(hours=3)),
+            ImportedIssue(title="旧问题未解决", external_id="OLD-2", created_at=created),
+        ],
+        default_queue="general",
+    )
+    deliver(app)
+    resolved_id, open_id = [issue.id for issue in app.issues.list(agent, IssueQuery(sort=("id",))).items]
+
+    resolved = clocks_of(app, resolved_id)
+    still_open = clocks_of(app, open_id)
+
+    assert result.counts["imported"] == 2
+    assert resolved["resolution"]["status"] == "met"
+    assert resolved["resolution"]["elapsed"] == pytest.approx(3 * 3600)
+    # Normal priority: 8 h from Monday 09:00 were due Monday 17:00; it is Tuesday now.
+    assert still_open["resolution"]["status"] == "breached"
+    assert local(still_open["resolution"]["breached_at"]) == datetime(2025, 3, 3, 17, 0)

@@ -26,7 +26,7 @@ from wenti_sla.calendar import WorkCalendar
 from wenti_sla.engine import BREACHED, PAUSED, RUNNING, ClockState, IssueClocks, compute_clocks
 from wenti_sla.policy import Escalation, Policy, select_policy
 from wenti_sla.tables import sla_clocks, sla_issues
-from wenti_sla.timeline import Fact, current_value, extract_facts, facts_from_json, facts_to_json
+from wenti_sla.timeline import IMPORTED_STATES, Fact, current_value, extract_facts, facts_from_json, facts_to_json
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class SlaService:
         if policy is None:
             return None
         calendar = self.calendars[policy.calendar]
-        return compute_clocks(facts, policy, calendar, lambda state: categories.get(state, "open"), now, explain=explain)
+        return compute_clocks(facts, policy, calendar, lambda state: _category(categories, state), now, explain=explain)
 
     def _categories(self, uow: Any) -> dict[str, dict[str, str]]:
         """State categories per queue key, from the tenant's workflows."""
@@ -121,7 +121,7 @@ class SlaService:
             issue = uow.issues.get(issue_id)
             if issue is None:
                 raise NotFound("Issue {issue_id} does not exist.", issue_id=issue_id)
-            facts = extract_facts(uow.events.list(issue_id), issue.reporter)
+            facts = extract_facts(uow.events.list(issue_id), issue.reporter, issue)
             categories = self._categories(uow).get(issue.queue, {})
             clocks = self.compute(tenant_id, facts, categories, now)
             connection = uow.sql_connection()
@@ -137,7 +137,7 @@ class SlaService:
             issue = uow.issues.get(issue_id)
             if issue is None:
                 raise NotFound("Issue {issue_id} does not exist.", issue_id=issue_id)
-            facts = extract_facts(uow.events.list(issue_id), issue.reporter)
+            facts = extract_facts(uow.events.list(issue_id), issue.reporter, issue)
             categories = self._categories(uow).get(issue.queue, {})
         clocks = self.compute(tenant_id, facts, categories, now, explain=True)
         if clocks is None:
@@ -173,7 +173,7 @@ class SlaService:
             categories = self._categories(uow)
             connection = uow.sql_connection()
             for issue in uow.issues.iter_all(IssueQuery(sort=("id",), limit=1000)):
-                facts = extract_facts(uow.events.list(issue.id), issue.reporter)
+                facts = extract_facts(uow.events.list(issue.id), issue.reporter, issue)
                 _store_timeline(connection, tenant_id, issue.id, facts, categories.get(issue.queue, {}), now)
             uow.commit()
 
@@ -372,6 +372,11 @@ class SlaService:
         return _timestamp(self.app.clock.now())
 
 
+def _category(categories: Mapping[str, str], state: str) -> str:
+    """Map a state to its category; a state the workflow no longer has counts as open."""
+    return IMPORTED_STATES.get(state) or categories.get(state, StateCategory.OPEN.value)
+
+
 def _next_warning(clock: ClockState, warned: Iterable[float]) -> float | None:
     if not clock.active or clock.status != RUNNING or clock.breached_at is not None:
         return None
@@ -388,7 +393,7 @@ def _store_timeline(connection: Any, tenant_id: str, issue_id: int, facts: Seque
         "queue": current_value(facts, "queue"),
         "priority": current_value(facts, "priority", Priority.NORMAL.value),
         "status": status,
-        "closed": categories.get(status) == StateCategory.CLOSED.value,
+        "closed": _category(categories, status) == StateCategory.CLOSED.value,
         "facts": facts_to_json(facts),
         "updated_at": now,
     }

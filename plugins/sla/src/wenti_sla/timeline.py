@@ -9,6 +9,8 @@ again from the same facts. Kinds:
 * `public_reply`, `internal_note` — someone other than the reporter commented;
 * `reporter_reply` — the reporter added a public comment;
 * `assigned` — the issue got an assignee (`value` is the username).
+
+States named in `IMPORTED_STATES` stand for the known times of an imported issue.
 """
 
 from __future__ import annotations
@@ -16,19 +18,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from wenti.domain import Event, EventType
+from wenti.domain import Event, EventType, Issue
 
 Fact = tuple[float, str, str]
 
 _FIELD_KINDS = {"status": "status", "priority": "priority", "queue": "queue"}
 
 
-def extract_facts(events: Iterable[Event], reporter: str) -> list[Fact]:
-    """Turn history events into a sorted SLA timeline. Unrelated events are skipped."""
+# An imported issue arrives with one `issue.imported` event and its times as fields,
+# not with a history of transitions. Its timeline uses these state names, whose
+# categories are fixed, at its creation, resolution and closing times.
+IMPORTED_STATES = {"imported:open": "open", "imported:resolved": "resolved", "imported:closed": "closed"}
+
+
+def extract_facts(events: Iterable[Event], reporter: str, issue: Issue | None = None) -> list[Fact]:
+    """Turn history events into a sorted SLA timeline. Unrelated events are skipped.
+
+    `issue` supplies the times of an imported issue (first response, resolution,
+    closing), which its `issue.imported` event does not carry.
+    """
     facts: list[Fact] = []
     for event in events:
         at = event.at.timestamp()
-        if event.type in (EventType.CREATED.value, EventType.IMPORTED.value):
+        if event.type == EventType.IMPORTED.value and issue is not None and not event.changes:
+            facts.extend(_imported_facts(issue, at))
+        elif event.type in (EventType.CREATED.value, EventType.IMPORTED.value):
             facts.extend(_creation_facts(event, at))
         elif event.type == EventType.COMMENTED.value:
             facts.append((at, _comment_kind(event, reporter), event.actor))
@@ -49,6 +63,28 @@ def _creation_facts(event: Event, at: float) -> list[Fact]:
     if by_field.get("assignee"):
         facts.append((at, "assigned", str(by_field["assignee"])))
     return facts
+
+
+def _imported_facts(issue: Issue, at: float) -> list[Fact]:
+    # NOTE: the times come from the issue as it is now. An imported issue that was
+    # resolved and later reopened in wenti has lost its imported resolution time, so
+    # its clock counts the imported resolved period as open.
+    facts: list[Fact] = [
+        (at, "status", "imported:open"),
+        (at, "priority", _plain(issue.priority)),
+        (at, "queue", issue.queue),
+    ]
+    if issue.first_responded_at is not None:
+        facts.append((issue.first_responded_at.timestamp(), "public_reply", "import"))
+    if issue.resolved_at is not None:
+        facts.append((issue.resolved_at.timestamp(), "status", "imported:resolved"))
+    if issue.closed_at is not None:
+        facts.append((issue.closed_at.timestamp(), "status", "imported:closed"))
+    return facts
+
+
+def _plain(value: object) -> str:
+    return str(getattr(value, "value", value))
 
 
 def _change_facts(event: Event, at: float) -> list[Fact]:

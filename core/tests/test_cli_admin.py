@@ -33,7 +33,8 @@ def keep_locale():
 @pytest.fixture
 def sql_only(monkeypatch):
     monkeypatch.setenv("WENTI_LOAD_PLUGINS", "sql")
-    monkeypatch.delenv("WENTI_CONFIG", raising=False)
+    for variable in ("WENTI_CONFIG", "WENTI_LANG", "WENTI_USER", "WENTI_TENANT"):
+        monkeypatch.delenv(variable, raising=False)
 
 
 def test_init_creates_instance_and_is_repeatable(tmp_path, sql_only):

@@ -208,3 +208,14 @@ def test_issue_list_by_text_and_source(cli_app):
 
     assert [item["title"] for item in json.loads(by_text.stdout)["issues"]] == ["数据库死锁"]
     assert json.loads(by_source.stdout)["issues"] == []
+
+
+def test_json_output_carries_the_key(cli_app):
+    issue = _create(cli_app, "键值")
+
+    shown = json.loads(invoke_cli(cli_app, "issue", "show", str(issue["id"]), "--json", user="agent").stdout)
+    listed = json.loads(invoke_cli(cli_app, "issue", "list", "--json", user="agent").stdout)
+
+    assert issue["key"] == f"GENERAL-{issue['id']}"
+    assert shown["issue"]["key"] == issue["key"]
+    assert listed["issues"][0]["key"] == issue["key"]

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from wenti.cli.base import CliError, Command, Group, option
-from wenti.cli.output import echo_json, echo_table, local_time
+from wenti.cli.output import echo_json, echo_table, local_time, to_jsonable
 from wenti.cli.state import CliState, pass_state
 from wenti.domain import CommentVisibility, Issue, Priority, Workflow
 from wenti.i18n import N_, _
@@ -53,6 +53,11 @@ def priority_label(priority: Priority | str) -> str:
         return _(PRIORITY_LABELS[Priority(priority)])
     except ValueError:
         return str(priority)
+
+
+def issue_json(issue: Issue) -> dict[str, Any]:
+    """Convert the issue to JSON values, with its key (`IT-42`) first."""
+    return {"key": issue.key, **to_jsonable(issue)}
 
 
 def parse_issue_ref(value: str) -> tuple[str | None, int]:
@@ -141,7 +146,7 @@ def issue_create(state: CliState, title: str, queue: str | None, description: st
         source="cli",
     )
     if as_json:
-        echo_json(issue)
+        echo_json(issue_json(issue))
         return
     click.echo(_("Issue {key} created (status {status}).").format(key=issue.key, status=status_label(workflows_by_queue(state), issue)))
 
@@ -190,7 +195,7 @@ def issue_list(state: CliState, queues: tuple[str, ...], statuses: tuple[str, ..
     )
     page = app.issues.list(ctx, query)
     if as_json:
-        echo_json({"issues": page.items, "next_cursor": page.next_cursor})
+        echo_json({"issues": [issue_json(issue) for issue in page.items], "next_cursor": page.next_cursor})
         return
     if not page.items:
         click.echo(_("No issues match."))
@@ -218,7 +223,7 @@ def issue_show(state: CliState, ref: str, as_json: bool) -> None:
     history = app.issues.history(ctx, issue.id)
     transitions = app.issues.allowed_transitions(ctx, issue)
     if as_json:
-        echo_json({"issue": issue, "comments": comments, "history": history, "transitions": [t.key for t in transitions]})
+        echo_json({"issue": issue_json(issue), "comments": comments, "history": history, "transitions": [t.key for t in transitions]})
         return
 
     workflows = workflows_by_queue(state)
@@ -304,7 +309,7 @@ def issue_update(state: CliState, ref: str, title: str | None, description: str 
         issue = app.issues.assign(ctx, issue.id, version, assignee or None)
 
     if as_json:
-        echo_json(issue)
+        echo_json(issue_json(issue))
         return
     click.echo(_("Issue {key} updated (version {version}).").format(key=issue.key, version=issue.version))
 
@@ -323,7 +328,7 @@ def issue_transition(state: CliState, ref: str, transition: str, fields: tuple[s
     version = issue.version if expected_version is None else expected_version
     issue = app.issues.transition(ctx, issue.id, version, transition, fields=parse_field_options(fields) or None, comment=comment)
     if as_json:
-        echo_json(issue)
+        echo_json(issue_json(issue))
         return
     click.echo(_("Issue {key} is now {status}.").format(key=issue.key, status=status_label(workflows_by_queue(state), issue)))
 

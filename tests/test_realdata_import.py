@@ -152,3 +152,18 @@ def test_realdata_hadoop_jira_bugs_en(it_app):
             assert issue.resolved_at is None
         if row["resolution"]:
             assert issue.custom_fields["resolution"] == row["resolution"]
+
+
+def test_realdata_ict_incidents_as_gb18030(it_app, tmp_path):
+    source = _data_file("ict_incidents_zh/ict_incidents_zh.csv")
+    rows = _source_rows(source)
+    # The same records in GB18030, the encoding Excel on Chinese Windows saves CSV in.
+    copy = tmp_path / "ict_gb18030.csv"
+    copy.write_bytes(source.read_text(encoding="utf-8").encode("gb18030"))
+
+    first, second, issues = _import_twice(it_app, copy, "ict_incidents_zh.toml")
+
+    _check_counts(first, second, rows, issues)
+    assert first.encoding == "gb18030"
+    for row in rows:
+        assert issues[row["id"]].description == row["问题现象"]

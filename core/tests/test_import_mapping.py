@@ -209,3 +209,13 @@ def test_dotted_key_wins_over_nested_path():
     mapper = RowMapper(_mapping(fields={"title": "custom.title"}))
 
     assert mapper.map_row(SourceRow(2, {"custom.title": "平铺键", "custom": {"title": "嵌套"}}))["title"] == "平铺键"
+
+
+def test_damaged_utf8_is_not_read_as_gb18030():
+    data = "编号,标题\n".encode() + "数据库表空间满告警处理完成".encode() * 2 + b"\xff\n"
+
+    with pytest.raises(SourceFileError) as caught:
+        decode_text(data, "damaged.csv")
+
+    assert caught.value.params == {"file": "damaged.csv", "offset": len(data) - 2}
+    assert "looks damaged" in str(caught.value)

@@ -103,6 +103,12 @@ def decode_text(data: bytes, file: str, encoding: str = "auto") -> tuple[str, st
         return data.decode("utf-8-sig"), "utf-8-sig"
     except UnicodeDecodeError as utf8_error:
         utf8_offset = utf8_error.start
+    if _looks_like_broken_utf8(data, utf8_offset):
+        raise SourceFileError(
+            N_("{file}: is UTF-8 up to a byte that is not (offset {offset}), so the file looks damaged. Repair or export it again, or set encoding = \"...\" in [source] of the mapping if it is not UTF-8."),
+            file=file,
+            offset=utf8_offset,
+        )
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as gb_error:
@@ -112,6 +118,18 @@ def decode_text(data: bytes, file: str, encoding: str = "auto") -> tuple[str, st
             utf8_offset=utf8_offset,
             gb_offset=gb_error.start,
         ) from None
+
+
+# Non-ASCII characters that must decode as UTF-8 before a bad byte for the file to
+# count as damaged UTF-8 rather than GB18030. Chinese GBK text contains byte pairs
+# that are valid UTF-8 by chance, but not many in a row.
+# NOTE: a threshold chosen by reasoning about the encodings, not measured on files.
+_UTF8_EVIDENCE_CHARACTERS = 16
+
+
+def _looks_like_broken_utf8(data: bytes, offset: int) -> bool:
+    prefix = data[:offset].decode("utf-8-sig", errors="replace")
+    return sum(1 for char in prefix if ord(char) > 0x7F) >= _UTF8_EVIDENCE_CHARACTERS
 
 
 def _read_csv(text: str, file: str, encoding: str, delimiter: str) -> SourceTable:

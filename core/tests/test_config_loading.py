@@ -418,3 +418,15 @@ def test_folder_without_file_is_error(tmp_path):
         load_config(tmp_path)
 
     assert str(tmp_path / "wenti.toml") in str(caught.value)
+
+
+def test_default_file_includes_plugin_tables(tmp_path):
+    path = write_default_config(
+        tmp_path / "wenti.toml",
+        plugin_tables={"sla": 'preset = "standard"', "odd.name": "enabled = true"},
+    )
+
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+
+    assert raw["plugins"]["sla"] == {"preset": "standard"}
+    assert raw["plugins"]["odd.name"] == {"enabled": True}

@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -518,10 +519,13 @@ def write_default_config(
     storage_url: str | None = None,
     base_url: str = DEFAULT_BASE_URL,
     overwrite: bool = False,
+    plugin_tables: Mapping[str, str] | None = None,
 ) -> Path:
     """Write a commented `wenti.toml` with the defaults, for `wenti init`.
 
-    The data folder is the folder of the file. Raises `ConfigError` when the file
+    `plugin_tables` maps plugin names to the TOML their `PluginConfig.template`
+    gives; each becomes a `[plugins.<name>]` table. The data folder is the folder
+    of the file. Raises `ConfigError` when the file
     exists and `overwrite` is false, or when a given value is invalid; nothing is
     written then.
     """
@@ -539,6 +543,8 @@ def write_default_config(
         base_url=_toml_value(base_url),
         storage_url=(f"url = {_toml_value(storage_url)}" if storage_url else '# url = "sqlite:///wenti.db"'),
     )
+    for name, table in sorted((plugin_tables or {}).items()):
+        text += f"\n[plugins.{_toml_key(name)}]\n{table.strip()}\n"
 
     # Validate before writing, so an invalid argument leaves no half-made file behind.
     _build(raw=tomllib.loads(text), path=target, base_dir=target.parent.resolve())
@@ -552,6 +558,11 @@ def write_default_config(
 
 def _toml_value(value: Any) -> str:
     return tomli_w.dumps({"v": value}).strip()[len("v = ") :]
+
+
+def _toml_key(key: str) -> str:
+    """A bare TOML key when `key` allows one, else a quoted key."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
 
 
 _DEFAULT_TEMPLATE = """\

@@ -219,8 +219,13 @@ class WebRoute:
 
 @attrs.frozen
 class PluginConfig:
-    """The config class of a plugin's `[plugins.<name>]` table."""
+    """The config class of a plugin's `[plugins.<name>]` table.
+
+    `template` is TOML that `wenti init` writes into that table of a new
+    instance's config file, for settings a new instance should start with.
+    """
 
     name: str
     config_class: type
     plugin: str = ""
+    template: str = ""

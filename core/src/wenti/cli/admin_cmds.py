@@ -33,7 +33,7 @@ def init(state: CliState, directory: Path, tenant_id: str | None, admin: str, ti
     if config_path.exists():
         click.echo(_("Using the existing configuration {file}.").format(file=config_path))
     else:
-        write_default_config(config_path, locale=locale, timezone=timezone)
+        write_default_config(config_path, locale=locale, timezone=timezone, plugin_tables=_plugin_templates(config_path))
         click.echo(_("Wrote the configuration {file}.").format(file=config_path))
 
     app = App.create(config_path)
@@ -50,6 +50,15 @@ def init(state: CliState, directory: Path, tenant_id: str | None, admin: str, ti
     click.echo(_("Tenant {tenant} is ready, with admin user {admin} and queue {queue}.").format(tenant=tenant_id, admin=admin, queue=DEFAULT_QUEUE_KEY))
     click.echo(_("Database: {url}").format(url=app.config.storage.url))
     click.echo(_("Next: cd {dir} && wenti issue create --title \"...\", or wenti demo to load a demo organisation.").format(dir=config_path.parent))
+
+
+def _plugin_templates(config_path: Path) -> dict[str, str]:
+    """The starting `[plugins.<name>]` tables that installed plugins offer a new instance."""
+    from wenti.config import Config
+    from wenti.plugins import load_plugins
+
+    host = load_plugins(Config.default(config_path.parent))
+    return {record.name: record.template for record in host.hooks.config_classes() if record.template}
 
 
 @click.group("config", cls=Group, help=N_("Check or show the configuration."))

@@ -43,7 +43,9 @@ def service_for(app: Any) -> SlaService:
 
 @hookimpl
 def register_config_classes() -> list[PluginConfig]:
-    return [PluginConfig(name="sla", config_class=SlaConfig)]
+    # A new instance starts with the standard policy on every queue, so due times
+    # show from the first issue; docs/sla.md says how to replace it.
+    return [PluginConfig(name="sla", config_class=SlaConfig, template='preset = "standard"')]
 
 
 @hookimpl

@@ -180,3 +180,14 @@ def test_two_dispatchers_deliver_each_message_once(app):
     ids = [event.id for event in recorder.events]
     assert len(ids) == 20
     assert len(set(ids)) == 20
+
+
+def test_retry_unknown_message_is_not_found(app):
+    from wenti.errors import NotFound
+
+    admin = app.context("default", "admin")
+
+    with pytest.raises(NotFound) as error:
+        app.outbox.retry(admin, 999999)
+
+    assert "999999" in str(error.value)

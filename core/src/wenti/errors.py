@@ -11,7 +11,8 @@ class WentiError(Exception):
 
     message_id: str = "An error occurred."
 
-    def __init__(self, message_id: str | None = None, **params: Any) -> None:
+    # `message_id` is positional-only so a parameter of the same name can fill a placeholder.
+    def __init__(self, message_id: str | None = None, /, **params: Any) -> None:
         self.message_id = message_id or self.message_id
         self.params = params
         super().__init__(self.message_id.format(**params) if params else self.message_id)
@@ -35,7 +36,7 @@ class ValidationFailed(WentiError):
 
     message_id = "The change was rejected: {reasons}"
 
-    def __init__(self, message_id: str | None = None, reasons: list[str] | None = None, **params: Any) -> None:
+    def __init__(self, message_id: str | None = None, /, reasons: list[str] | None = None, **params: Any) -> None:
         self.reasons = list(reasons or [])
         if message_id is None:
             params.setdefault("reasons", "; ".join(self.reasons))

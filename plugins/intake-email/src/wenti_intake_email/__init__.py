@@ -2,8 +2,8 @@
 
 Polls an IMAP mailbox (`wenti intake poll`) or imports an mbox file or Maildir
 folder (`wenti intake import PATH`). A new message opens an issue in the
-configured queue; a reply to a notification, to a message already taken in, or
-one naming an issue key becomes a public comment. Automatic mail (auto-replies,
+configured queue. A reply becomes a public comment when it answers a
+notification or a message already taken in, or when it names an issue key. Automatic mail (auto-replies,
 bounces, wenti's own notifications) is logged and dropped.
 """
 

@@ -219,3 +219,17 @@ def test_damaged_utf8_is_not_read_as_gb18030():
 
     assert caught.value.params == {"file": "damaged.csv", "offset": len(data) - 2}
     assert "looks damaged" in str(caught.value)
+
+
+def test_value_entries_may_stand_in_the_table():
+    mapping = _mapping(fields={"title": "标题", "priority": "p"}, values={"priority": {"Blocker": "critical", "map": {"Minor": "low"}, "default": "normal"}})
+
+    assert mapping.values["priority"].mapping == {"Minor": "low", "Blocker": "critical"}
+    assert mapping.values["priority"].default == "normal"
+
+
+def test_misspelt_value_option_is_rejected():
+    with pytest.raises(MappingError) as caught:
+        _mapping(values={"priority": {"Blocker": "critical", "defualt": "normal"}})
+
+    assert "unknown key defualt in [values.priority]. Did you mean: default?" in str(caught.value)

@@ -19,6 +19,7 @@ A mapping is a TOML file with four parts::
 
     [values.priority]                  # source value -> wenti value
     map = { Blocker = "critical", Major = "normal" }
+    Minor = "low"                      # entries may also stand in the table itself
     default = "normal"                 # for empty cells (and unknown ones if unknown = "default")
     unknown = "reject"                 # reject, keep or default
     # other = "resolved"               # instead of unknown: the value for any value not in map
@@ -325,11 +326,10 @@ def _parse_values(table: dict[str, Any], file: str) -> dict[str, ValueMap]:
         where = f"values.{field_name}"
         if not isinstance(raw, dict):
             _invalid(file, "values", field_name, raw, N_("a table with map, default and unknown"))
-        _reject_unknown_keys(raw, VALUE_MAP_KEYS, file, where)
-
         mapping = raw.get("map", {})
         if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
             _invalid(file, where, "map", mapping, N_("a table of source value = wenti value, both strings"))
+        mapping = {**mapping, **_direct_entries(raw, file, where)}
         default = raw.get("default")
         if default is not None and not isinstance(default, str):
             _invalid(file, where, "default", default, N_("a string"))
@@ -351,6 +351,24 @@ def _parse_values(table: dict[str, Any], file: str) -> dict[str, ValueMap]:
             mapping=dict(mapping), default=default, other=other, unknown=unknown, ignore_case=ignore_case
         )
     return maps
+
+
+def _direct_entries(raw: dict[str, Any], file: str, where: str) -> dict[str, str]:
+    """Read `"Blocker" = "critical"` written straight in the table, next to `map`.
+
+    A key close to an option name (`defualt`) is taken for a typo and rejected, so
+    a misspelt option never becomes a source value silently.
+    """
+    entries = {}
+    for key, value in raw.items():
+        if key in VALUE_MAP_KEYS:
+            continue
+        if difflib.get_close_matches(key, VALUE_MAP_KEYS, n=1, cutoff=0.75):
+            _reject_unknown_keys({key: value}, VALUE_MAP_KEYS, file, where)
+        if not isinstance(value, str):
+            _invalid(file, where, key, value, N_("a wenti value as a string, or an option: map, default, other, unknown, ignore_case"))
+        entries[key] = value
+    return entries
 
 
 def _table(document: AnyMapping[str, Any], name: str, file: str) -> dict[str, Any]:

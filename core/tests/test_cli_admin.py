@@ -351,3 +351,17 @@ def test_plugin_command_uses_its_own_catalog(make_wenti_app, tmp_path):
     assert "向某人问好。" in listing.stdout
     assert result.exit_code == 3
     assert "错误：这里没有叫 张三 的人。" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://wenti:s3cret@127.0.0.1:5432/wenti", "postgresql://wenti:***@127.0.0.1:5432/wenti"),
+        ("sqlite:////srv/wenti/wenti.db", "sqlite:////srv/wenti/wenti.db"),
+        ("mariadb://root@127.0.0.1/test", "mariadb://root@127.0.0.1/test"),
+    ],
+)
+def test_init_hides_database_password(url, shown):
+    from wenti.cli.admin_cmds import redact_url
+
+    assert redact_url(url) == shown

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
@@ -48,7 +49,7 @@ def init(state: CliState, directory: Path, tenant_id: str | None, admin: str, ti
         default_queue=(DEFAULT_QUEUE_KEY, _("General")),
     )
     click.echo(_("Tenant {tenant} is ready, with admin user {admin} and queue {queue}.").format(tenant=tenant_id, admin=admin, queue=DEFAULT_QUEUE_KEY))
-    click.echo(_("Database: {url}").format(url=app.config.storage.url))
+    click.echo(_("Database: {url}").format(url=redact_url(app.config.storage.url)))
     click.echo(_("Next: cd {dir} && wenti issue create --title \"...\", or wenti demo to load a demo organisation.").format(dir=config_path.parent))
 
 
@@ -119,6 +120,15 @@ def plugins_list(state: CliState, as_json: bool) -> None:
     for record in records:
         if record["error"] and record["status"] == "failed":
             click.echo(_("{plugin}: {error}").format(plugin=record["name"], error=record["error"]), err=True)
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a database URL such as `postgresql://wenti:secret@host/db`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _status_record(status: Any) -> dict[str, Any]:

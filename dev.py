@@ -23,34 +23,54 @@ UV_REQUIREMENT = "uv>=0.5"
 INSTANCE = ROOT / "wenti-instance"
 
 
-def tools_python() -> Path:
-    return TOOLS / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python")
+BIN = TOOLS / ("Scripts" if os.name == "nt" else "bin")
+EXE = ".exe" if os.name == "nt" else ""
 
 
 def ensure_uv() -> list[str]:
-    """Return the command that runs uv, installing it into `.tools/` on first use."""
-    python = tools_python()
+    """Return the command that runs uv, installing it into `.tools/` on first use.
+
+    The uv executable is called directly: `python -m uv` from inside `.tools/` would
+    set VIRTUAL_ENV to `.tools` and make uv warn that it does not match `.venv`.
+    """
+    python = BIN / f"python{EXE}"
+    uv = BIN / f"uv{EXE}"
     if not python.exists():
         print(f"Creating {TOOLS} with uv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(TOOLS)
-    probe = subprocess.run([str(python), "-m", "uv", "--version"], capture_output=True, text=True)
-    if probe.returncode != 0:
+    if not uv.exists():
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", UV_REQUIREMENT], check=True)
-    return [str(python), "-m", "uv"]
+    return [str(uv)]
+
+
+def call(command: list[str]) -> int:
+    """Run `command` in the foreground; on Ctrl-C, stop it and return 130 without a traceback."""
+    environment = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    child = subprocess.Popen(command, cwd=ROOT, env=environment)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        # The terminal sent SIGINT to the child too; give it time to shut down cleanly.
+        try:
+            return child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.terminate()
+            return child.wait()
 
 
 def uv_run(uv: list[str], *args: str) -> int:
     """Run a command inside the synced workspace; `--locked` fails on a stale lock file."""
-    command = [*uv, "run", "--locked", "--all-packages", "--python", sys.executable, *args]
-    return subprocess.call(command, cwd=ROOT)
+    return call([*uv, "run", "--locked", "--all-packages", "--python", sys.executable, *args])
 
 
-def sync(uv: list[str]) -> None:
-    subprocess.run([*uv, "sync", "--locked", "--all-packages", "--python", sys.executable], cwd=ROOT, check=True)
+def sync(uv: list[str]) -> int:
+    return call([*uv, "sync", "--locked", "--all-packages", "--python", sys.executable])
 
 
 def demo(uv: list[str], extra: list[str]) -> int:
-    sync(uv)
+    status = sync(uv)
+    if status:
+        return status
     config = INSTANCE / "wenti.toml"
     if not config.exists():
         status = uv_run(uv, "wenti", "init", "--dir", str(INSTANCE))
@@ -63,7 +83,9 @@ def demo(uv: list[str], extra: list[str]) -> int:
 
 
 def test(uv: list[str], extra: list[str]) -> int:
-    sync(uv)
+    status = sync(uv)
+    if status:
+        return status
     return uv_run(uv, "pytest", *extra)
 
 
@@ -74,10 +96,17 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("demo", "test"):
         print(__doc__, file=sys.stderr)
         return 2
-    uv = ensure_uv()
+    try:
+        uv = ensure_uv()
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"Could not install uv into {TOOLS}: {error}. Check that pip can reach the package index.", file=sys.stderr)
+        return 1
     job = demo if argv[0] == "demo" else test
     return job(uv, argv[1:])
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        sys.exit(130)

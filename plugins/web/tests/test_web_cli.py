@@ -24,12 +24,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def clean_environment(**extra: str) -> dict[str, str]:
+    """The test process's environment without WENTI_* settings, which would change the instance used."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("WENTI_")}
+    return {**environment, **extra}
+
+
 def run(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([WENTI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_serve_after_init_prints_logins_and_answers(tmp_path):
-    env = {**os.environ, "WENTI_LANG": "en"}
+    env = clean_environment(WENTI_LANG="en")
     instance = tmp_path / "instance"
     init = run("init", "--dir", str(instance), cwd=tmp_path, env=env)
     assert init.returncode == 0, init.stderr
@@ -70,7 +76,7 @@ def test_serve_after_init_prints_logins_and_answers(tmp_path):
 
 
 def test_set_password_rejects_weak_password(tmp_path):
-    env = {**os.environ, "WENTI_LANG": "en", "WENTI_PASSWORD": "123456"}
+    env = clean_environment(WENTI_LANG="en", WENTI_PASSWORD="123456")
     instance = tmp_path / "instance"
     assert run("init", "--dir", str(instance), cwd=tmp_path, env=env).returncode == 0
 

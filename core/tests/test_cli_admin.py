@@ -99,7 +99,7 @@ def test_console_script_end_to_end(tmp_path):
 def test_config_check_and_show_redact_secrets(tmp_path, sql_only):
     config = tmp_path / "wenti.toml"
     config.write_text(
-        '[plugins]\ndisabled = ["mailer"]\n\n[plugins.mailer]\nsmtp_password = "hunter2"\nhost = "127.0.0.1"\n',
+        '[plugins]\ndisabled = ["webhooks"]\n\n[plugins.webhooks]\nsmtp_password = "hunter2"\nhost = "127.0.0.1"\n',
         encoding="utf-8",
     )
 
@@ -122,6 +122,31 @@ def test_config_check_names_invalid_key(tmp_path, sql_only):
 
     assert result.exit_code == 6
     assert "[instance] locale = 'fr' is invalid" in result.stderr
+
+
+def test_config_check_flags_unknown_plugin_names(tmp_path, sql_only, monkeypatch):
+    monkeypatch.setenv("WENTI_DISABLE_PLUGINS", "webhookz")
+    config = tmp_path / "wenti.toml"
+    config.write_text('[plugins]\nenabled = ["nosuch"]\ndisabled = ["sqll"]\n', encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["--lang", "en", "--config", str(config), "config", "check"])
+
+    assert result.exit_code == 6, result.output
+    assert "is valid" not in result.stdout
+    assert "[plugins] enabled names 'nosuch'" in result.stderr
+    assert "[plugins] disabled names 'sqll'" in result.stderr
+    assert "$WENTI_DISABLE_PLUGINS names 'webhookz'" in result.stderr
+
+
+def test_config_check_flags_url_without_backend(tmp_path, sql_only, monkeypatch):
+    monkeypatch.setenv("WENTI_LOAD_PLUGINS", "webhooks")
+    config = tmp_path / "wenti.toml"
+    config.write_text("", encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["--lang", "en", "--config", str(config), "config", "check"])
+
+    assert result.exit_code == 6, result.output
+    assert "no installed storage backend accepts the scheme 'sqlite'" in result.stderr
 
 
 def test_missing_config_file_is_a_config_error(tmp_path, sql_only):

@@ -171,6 +171,22 @@ class Hooks:
     def open_store(self, config: Config) -> Store:
         """Open the storage backend whose schemes include the scheme of `[storage] url`.
 
+        Raises `ConfigError` naming the URL and the installed schemes when no
+        backend accepts it (see `storage_backend_for`).
+        """
+        url = config.storage.url
+        chosen = self.storage_backend_for(config)
+        log.info("opening store %s from plugin %s for %s", chosen.name, chosen.plugin, _redact_url(url))
+        # The backend gets the facade so it can ask for plugins' tables (`sql_schemas`)
+        # before the first migration, which must know every branch already in the database.
+        # Backends written to the two-argument form keep working.
+        if _accepts_keyword(chosen.open, "hooks"):
+            return chosen.open(url, config, hooks=self)
+        return chosen.open(url, config)
+
+    def storage_backend_for(self, config: Config) -> StorageBackend:
+        """Return the storage backend that accepts `[storage] url`, without opening it.
+
         A backend may list a full SQLAlchemy scheme (`postgresql+psycopg`) or its
         dialect (`postgresql`); the full scheme is tried first. Raises `ConfigError`
         naming the URL and the installed schemes when no backend accepts it.
@@ -196,14 +212,7 @@ class Hooks:
                 scheme=scheme,
                 installed=installed,
             )
-
-        log.info("opening store %s from plugin %s for %s", chosen.name, chosen.plugin, _redact_url(url))
-        # The backend gets the facade so it can ask for plugins' tables (`sql_schemas`)
-        # before the first migration, which must know every branch already in the database.
-        # Backends written to the two-argument form keep working.
-        if _accepts_keyword(chosen.open, "hooks"):
-            return chosen.open(url, config, hooks=self)
-        return chosen.open(url, config)
+        return chosen
 
     # -- decisions ---------------------------------------------------------
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import click
 
-from wenti.cli.base import Command, Group, option
+from wenti.cli.base import Command, Group, option, translate_error
 from wenti.cli.output import echo_json, echo_table
 from wenti.cli.state import CliState, pass_state
 from wenti.i18n import N_, _, normalize_locale, set_locale
@@ -70,11 +70,27 @@ def config_group() -> None:
 @config_group.command("check", cls=Command, help=N_("Load the configuration and the plugins and report every problem."))
 @pass_state
 def config_check(state: CliState) -> None:
+    from wenti.cli.base import EXIT_CODES
+    from wenti.errors import ConfigError
+
     config = state.config()
     host = state.plugin_host()
     statuses = list(host.statuses)
     failed = [status for status in statuses if status.status == "failed"]
-    click.echo(_("Configuration {file} is valid.").format(file=config.file_label))
+
+    # Problems that only show once plugins are known: the commands would fail on them.
+    problems = _unknown_plugin_names(config, statuses)
+    try:
+        host.hooks.storage_backend_for(config)
+    except ConfigError as error:
+        problems.append(translate_error(error))
+
+    if problems:
+        click.echo(_("Configuration {file} has {count} problem(s):").format(file=config.file_label, count=len(problems)), err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+    else:
+        click.echo(_("Configuration {file} is valid.").format(file=config.file_label))
     click.echo(
         _("Plugins: {active} active, {disabled} disabled, {failed} failed.").format(
             active=sum(1 for s in statuses if s.status == "active"),
@@ -84,8 +100,33 @@ def config_check(state: CliState) -> None:
     )
     for status in failed:
         click.echo(_("Plugin {plugin} failed to load: {error}").format(plugin=status.name, error=getattr(status, "error", "")), err=True)
+    if problems:
+        raise click.exceptions.Exit(EXIT_CODES[ConfigError])
     if failed:
         raise click.exceptions.Exit(1)
+
+
+def _unknown_plugin_names(config: Any, statuses: list[Any]) -> list[str]:
+    """Describe each name in the plugin lists that no installed plugin has."""
+    from wenti.config import ENV_DISABLE_PLUGINS, ENV_LOAD_PLUGINS, env_plugin_list
+
+    installed = sorted(status.name for status in statuses if not getattr(status, "builtin", False))
+    sources = [
+        (f"{config.file_label}: [plugins] enabled", config.plugins.enabled or []),
+        (f"{config.file_label}: [plugins] disabled", config.plugins.disabled),
+        (f"${ENV_LOAD_PLUGINS}", env_plugin_list(ENV_LOAD_PLUGINS) or []),
+        (f"${ENV_DISABLE_PLUGINS}", env_plugin_list(ENV_DISABLE_PLUGINS) or []),
+    ]
+    problems: list[str] = []
+    for source, names in sources:
+        for name in names:
+            if name not in installed:
+                problems.append(
+                    _("{source} names {plugin!r}, but no installed plugin has that name (installed: {installed}). Fix the name or install the plugin.").format(
+                        source=source, plugin=name, installed=", ".join(installed) or _("none")
+                    )
+                )
+    return problems
 
 
 @config_group.command("show", cls=Command, help=N_("Print the effective configuration as TOML, with secrets redacted."))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import click
 
 from wenti.cli.base import CliError, Command, Group, option
 from wenti.cli.state import CliState, pass_state
+from wenti.domain import Issue
 from wenti.i18n import N_
 
 from wenti_sla.explain import DAY_LABELS, WEEKDAYS, explain_lines
@@ -20,27 +22,40 @@ def _service(state: CliState):
     return service_for(state.app())
 
 
-def parse_issue_ref(reference: str) -> int:
-    """Accept an issue id (`42`) or key (`IT-42`)."""
-    number = reference.rsplit("-", 1)[-1]
-    if not number.isdigit():
-        raise CliError(_("{value!r} is not an issue id or key; write it like 42 or IT-42.").format(value=reference))
-    return int(number)
+_ISSUE_REF = re.compile(r"^(?:([A-Za-z][A-Za-z0-9_]*)-)?(\d+)$")
 
 
-@click.group("sla", cls=Group, help=N_("Explain and recompute SLA clocks."))
-def sla_group() -> None:
-    pass
+def parse_issue_ref(reference: str) -> tuple[str | None, int]:
+    """`IT-42` or `42` -> (queue key in lower case or None, 42)."""
+    match = _ISSUE_REF.match(reference.strip())
+    if match is None:
+        raise CliError(_("{value!r} is not an issue id or key; write it like 42 or IT-42.").format(value=reference), 2)
+    return (match.group(1).lower() if match.group(1) else None), int(match.group(2))
+
+
+def load_issue(state: CliState, reference: str) -> Issue:
+    """Read the issue `reference` names; a key whose queue prefix does not match is rejected."""
+    queue, issue_id = parse_issue_ref(reference)
+    issue = state.app().issues.get(state.context(), issue_id)
+    if queue is not None and issue.queue.lower() != queue:
+        raise CliError(_("Issue {ref} does not exist; issue {number} is {key}.").format(ref=reference, number=issue_id, key=issue.key), 3)
+    return issue
+
+
+@click.group("sla", cls=Group, invoke_without_command=True, help=N_("Explain and recompute SLA clocks."))
+@click.pass_context
+def sla_group(ctx: click.Context) -> None:
+    # Without a subcommand, show the help as `wenti sla --help` does, not a usage error.
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 @sla_group.command("explain", cls=Command, help=N_("Show how an issue's SLA due times were computed."))
 @click.argument("issue", metavar="ISSUE")
 @pass_state
 def sla_explain(state: CliState, issue: str) -> None:
-    ctx = state.context()
-    issue_id = parse_issue_ref(issue)
-    found = state.app().issues.get(ctx, issue_id)
-    clocks, calendar = _service(state).explain(ctx.tenant_id, issue_id)
+    found = load_issue(state, issue)
+    clocks, calendar = _service(state).explain(state.context().tenant_id, found.id)
     for line in explain_lines(found.key, clocks, calendar):
         click.echo(line)
 

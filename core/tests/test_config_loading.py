@@ -430,3 +430,62 @@ def test_default_file_includes_plugin_tables(tmp_path):
 
     assert raw["plugins"]["sla"] == {"preset": "standard"}
     assert raw["plugins"]["odd.name"] == {"enabled": True}
+
+
+def test_storage_url_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("WENTI_TEST_DB_URL", "postgresql+psycopg://wenti:s3cret@127.0.0.1:5432/test")
+    path = _write(tmp_path, '[storage]\nurl = { env = "WENTI_TEST_DB_URL" }\n')
+
+    config = load_config(path)
+    shown = config.show()
+
+    assert config.storage.url == "postgresql+psycopg://wenti:s3cret@127.0.0.1:5432/test"
+    assert "s3cret" not in shown
+    assert tomllib.loads(shown.split("\n", 1)[1])["storage"]["url"] == {"env": "WENTI_TEST_DB_URL"}
+
+
+def test_storage_url_variable_unset(tmp_path, monkeypatch):
+    monkeypatch.delenv("WENTI_TEST_DB_URL", raising=False)
+    path = _write(tmp_path, '[storage]\nurl = { env = "WENTI_TEST_DB_URL" }\n')
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+
+    assert _problems(raised.value) == [("storage", "url")]
+    assert "WENTI_TEST_DB_URL is not set" in str(raised.value)
+
+
+def test_invalid_url_from_environment_not_shown(tmp_path, monkeypatch):
+    monkeypatch.setenv("WENTI_TEST_DB_URL", "hunter2-not-a-url")
+    path = _write(tmp_path, '[storage]\nurl = { env = "WENTI_TEST_DB_URL" }\n')
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+
+    assert _problems(raised.value) == [("storage", "url")]
+    assert "hunter2" not in str(raised.value)
+    assert "WENTI_TEST_DB_URL" in str(raised.value)
+
+
+def test_show_redacts_password_in_written_url(tmp_path):
+    path = _write(tmp_path, '[storage]\nurl = "postgresql+psycopg://wenti:s3cret@127.0.0.1:5432/test"\n')
+
+    shown = load_config(path).show()
+
+    assert "s3cret" not in shown
+    assert 'url = "postgresql+psycopg://wenti:***@127.0.0.1:5432/test"' in shown
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u:p@127.0.0.1/db", "postgresql://u:***@127.0.0.1/db"),
+        ("mysql+pymysql://root@127.0.0.1/test", "mysql+pymysql://root@127.0.0.1/test"),
+        ("sqlite:////tmp/wenti.db", "sqlite:////tmp/wenti.db"),
+        ("postgresql://u:p@127.0.0.1:bad/db", "postgresql://u:***@127.0.0.1:bad/db"),
+    ],
+)
+def test_redact_url(url, expected):
+    from wenti.config import redact_url
+
+    assert redact_url(url) == expected

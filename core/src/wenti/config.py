@@ -29,6 +29,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 import tomli_w
@@ -169,6 +170,8 @@ class Config:
     outbox: OutboxConfig
     attachments: AttachmentsConfig
     raw: dict[str, Any] = attrs.Factory(dict)
+    # Name of the environment variable `[storage] url = { env = "..." }` named, if any.
+    storage_url_env: str | None = None
     _host: PluginHost | None = attrs.field(default=None, init=False, repr=False)
     _plugin_configs: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
 
@@ -273,7 +276,7 @@ class Config:
         converter = make_converter()
         document: dict[str, Any] = {
             "instance": converter.unstructure(self.instance),
-            "storage": converter.unstructure(self.storage),
+            "storage": self._storage_for_show(converter.unstructure(self.storage)),
             "plugins": {
                 "disabled": list(self.plugins.disabled),
                 "strict": self.plugins.strict,
@@ -293,6 +296,13 @@ class Config:
 
         header = Text(N_("# Effective configuration of {file}; secrets are redacted."), file=self.file_label)
         return f"{header}\n" + tomli_w.dumps(_toml_ready(document))
+
+    def _storage_for_show(self, storage: dict[str, Any]) -> dict[str, Any]:
+        if self.storage_url_env is not None:
+            storage["url"] = {"env": self.storage_url_env}
+        else:
+            storage["url"] = redact_url(storage["url"])
+        return storage
 
     def _config_classes(self) -> dict[str, type]:
         if self._host is None:
@@ -379,6 +389,7 @@ def _build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
     file_label = str(path) if path is not None else "(built-in defaults)"
     problems: list[ConfigProblem] = []
     sections_raw = {key: value for key, value in raw.items() if key != "plugins"}
+    storage_url_env = _resolve_storage_url_reference(sections_raw, file_label, problems)
 
     sections = structure(make_converter(strict=True), sections_raw, _Sections, file_label, (), raw, problems)
     plugins = _structure_plugins(raw.get("plugins", {}), file_label, problems)
@@ -387,6 +398,13 @@ def _build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
 
     _resolve_paths(sections, base_dir)
     check_values(sections, plugins, file_label, problems)
+    if storage_url_env is not None:
+        # Report the reference, never the secret value read from the environment.
+        reference = {"env": storage_url_env}
+        problems = [
+            attrs.evolve(problem, value=reference) if (problem.table, problem.key) == ("storage", "url") else problem
+            for problem in problems
+        ]
     raise_problems(problems)
 
     return Config(
@@ -397,7 +415,49 @@ def _build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
         outbox=sections.outbox,
         attachments=sections.attachments,
         raw=raw,
+        storage_url_env=storage_url_env,
     )
+
+
+def _resolve_storage_url_reference(sections_raw: dict[str, Any], file_label: str, problems: list[ConfigProblem]) -> str | None:
+    """Replace `[storage] url = { env = "NAME" }` in `sections_raw` by the variable's value.
+
+    Returns the variable's name, or None when the URL is written in the file. An
+    unset variable is added to `problems`. A URL usually holds the database
+    password, which is why it may be kept out of the file.
+    """
+    storage = sections_raw.get("storage")
+    if not isinstance(storage, dict):
+        return None
+    reference = storage.get("url")
+    if not (isinstance(reference, dict) and set(reference) == {"env"} and isinstance(reference["env"], str)):
+        return None
+
+    variable = reference["env"]
+    value = os.environ.get(variable)
+    if value is None:
+        unset = Text(N_("environment variable {variable} is not set; export it before starting wenti"), variable=variable)
+        problems.append(ConfigProblem(file_label, "storage", "url", reference, unset))
+        value = ""
+    sections_raw["storage"] = {**storage, "url": value}
+    return variable
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a URL such as `postgresql://wenti:secret@127.0.0.1/wenti`.
+
+    Used wherever a database URL is shown or logged.
+    """
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        # An unparsable URL (for example a bad port) may still hold a password.
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    if password is None:
+        return url
+    netloc = parts.netloc.replace(f":{password}@", f":{Secret.REDACTED}@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _structure_plugins(raw_plugins: Any, file_label: str, problems: list[ConfigProblem]) -> PluginsConfig | None:

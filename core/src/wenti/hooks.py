@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import pluggy
 
-from wenti.config import Text
+from wenti.config import Text, redact_url
 from wenti.errors import ConfigError, PluginError
 from wenti.i18n import N_
 from wenti.records import (
@@ -176,7 +176,7 @@ class Hooks:
         """
         url = config.storage.url
         chosen = self.storage_backend_for(config)
-        log.info("opening store %s from plugin %s for %s", chosen.name, chosen.plugin, _redact_url(url))
+        log.info("opening store %s from plugin %s for %s", chosen.name, chosen.plugin, redact_url(url))
         # The backend gets the facade so it can ask for plugins' tables (`sql_schemas`)
         # before the first migration, which must know every branch already in the database.
         # Backends written to the two-argument form keep working.
@@ -208,7 +208,7 @@ class Hooks:
                     "change the URL."
                 ),
                 file=config.file_label,
-                value=_redact_url(url),
+                value=redact_url(url),
                 scheme=scheme,
                 installed=installed,
             )
@@ -493,13 +493,3 @@ def _as_list(result: Any) -> list[Any]:
     if isinstance(result, Iterable) and not isinstance(result, (str, bytes, dict)):
         return list(result)
     return [result]
-
-
-def _redact_url(url: str) -> str:
-    """Hide the password of a database URL such as `postgresql://user:secret@host/db`."""
-    scheme, separator, rest = url.partition("://")
-    if not separator or "@" not in rest:
-        return url
-    credentials, _, location = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{location}" if ":" in credentials else url

@@ -296,3 +296,20 @@ def test_role_checks_for_admin_service(app, agent, admin):
         app.admin.create_user(admin, "bad name/..", "x", "agent")
     with pytest.raises(ValidationFailed):
         app.admin.create_user(admin, "x2", "x", "superuser")
+
+
+def test_user_changes_own_profile(app, reporter):
+    updated = app.admin.update_own_profile(reporter, locale="en-US", display_name=" 小王 ")
+
+    assert updated.locale == "en"
+    assert updated.display_name == "小王"
+    assert app.context("default", "reporter").locale == "en"
+    with pytest.raises(ValidationFailed):
+        app.admin.update_own_profile(reporter, display_name="  ")
+
+
+def test_reporter_cannot_list_teams(app, reporter, agent):
+    with pytest.raises(PermissionDenied):
+        app.admin.list_teams(reporter)
+
+    assert app.admin.list_teams(agent) == []

@@ -16,7 +16,7 @@ import attrs
 
 from wenti.domain import CustomFieldDef, Queue, Role, Team, Tenant, User, Workflow
 from wenti.errors import NotFound, ValidationFailed
-from wenti.i18n import N_
+from wenti.i18n import N_, normalize_locale
 from wenti.services.permissions import require_role
 from wenti.services.writes import audit_entry
 from wenti.workflows import DEFAULT_WORKFLOW_KEY, default_workflow
@@ -139,6 +139,38 @@ class AdminService:
             uow.commit()
         return updated
 
+    def update_own_profile(
+        self,
+        ctx: Context,
+        *,
+        display_name: str | None = None,
+        email: str | None = None,
+        locale: str | None = None,
+    ) -> User:
+        """Change the acting user's own name, e-mail or language; any role may do this."""
+        changes: dict[str, Any] = {}
+        if display_name is not None:
+            if not display_name.strip():
+                raise ValidationFailed(N_("The display name is empty; enter the name colleagues know you by."))
+            changes["display_name"] = display_name.strip()
+        if email is not None:
+            changes["email"] = email.strip() or None
+        if locale is not None:
+            changes["locale"] = normalize_locale(locale)
+        now = self.app.clock.now()
+        with self.app.uow(ctx.tenant_id) as uow:
+            user = uow.users.get(ctx.username)
+            if user is None:
+                raise NotFound(N_("User {user} does not exist in tenant {tenant}."), user=ctx.username, tenant=ctx.tenant_id)
+            updated = attrs.evolve(user, **changes)
+            if changes:
+                uow.users.update(updated)
+                uow.audit.add(
+                    audit_entry(ctx.tenant_id, ctx.username, "user.update_own", "user", ctx.username, now, {k: str(v) for k, v in changes.items()})
+                )
+                uow.commit()
+        return updated
+
     def list_users(self, ctx: Context) -> list[User]:
         require_role(ctx, Role.AGENT, N_("list users"))
         with self.app.uow(ctx.tenant_id) as uow:
@@ -176,6 +208,7 @@ class AdminService:
         return updated
 
     def list_teams(self, ctx: Context) -> list[Team]:
+        require_role(ctx, Role.AGENT, N_("list teams"))
         with self.app.uow(ctx.tenant_id) as uow:
             return uow.teams.list()
 

@@ -158,18 +158,8 @@ def set_language(request: Request, principal: Principal, data: FormData) -> Resp
 
 
 def set_own_locale(app, principal: Principal, locale: str) -> None:
-    """Store a user's language on their user record.
-
-    The admin service allows user changes only to admins, and a person may always
-    choose their own language, so this writes through the unit of work directly.
-    """
-    import attrs
-
-    with app.uow(principal.ctx.tenant_id) as uow:
-        user = uow.users.get(principal.username)
-        if user is not None:
-            uow.users.update(attrs.evolve(user, locale=locale))
-            uow.commit()
+    """Store a user's language on their user record, with an audit row."""
+    app.admin.update_own_profile(principal.ctx, locale=locale)
 
 
 @post("/settings/password", include_in_schema=False, dependencies=UI_DEPENDENCIES)

@@ -73,7 +73,7 @@ def jobs_run(state: CliState) -> None:
 
 
 @jobs_group.command("worker", cls=Command, help=N_("Run due jobs in the foreground until interrupted (Ctrl+C)."))
-@option("--poll", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600), help=N_("Seconds between looks for due jobs."))
+@option("--poll", default=5.0, type=click.FloatRange(0.1, 3600), help=N_("Seconds between checks for due jobs (default: 5)."))
 @pass_state
 def jobs_worker(state: CliState, poll: float = 5.0) -> None:
     runner = _runner(state)

@@ -45,7 +45,7 @@ def demo(state: CliState, seed: int, count: int) -> None:
     echo_table([_("Queue"), _("Status"), _("Issues")], rows)
 
     click.echo("")
-    click.echo(_("Users (log in with these usernames; passwords are set by the auth plugin):"))
+    click.echo(_("Users (log in with these usernames; the web plugin prints a password for each when `wenti serve` first starts, and `wenti web set-password` changes one):"))
     role_labels = {"admin": N_("admin"), "queue_manager": N_("queue manager"), "agent": N_("agent"), "reporter": N_("reporter")}
     people = [[person.username, person.display_name, _(role_labels[person.role.value])] for person in everyone()]
     echo_table([_("Username"), _("Name"), _("Role")], people)

@@ -133,3 +133,20 @@ def test_bench_core_rejects_bad_sizes():
 
     assert completed.returncode == 2
     assert "invalid --sizes 'ten'" in completed.stderr
+
+
+@needs_workload
+def test_check_recorder_records_results(capsys):
+    import bench_core
+
+    workload_module = common.load_workload()
+    wrong: dict = {}
+    right: dict = {}
+
+    workload_module.check_q3(bench_core.CheckRecorder(wrong), {"q3": 5}, 4)
+    workload_module.check_q3(bench_core.CheckRecorder(right), {"q3": 4}, 4)
+
+    assert wrong["q3"]["ok"] is False
+    assert wrong["q3"]["detail"] == {"got": 4, "want": 5}
+    assert right["q3"]["ok"] is True
+    assert "CHECK FAILED q3" in capsys.readouterr().out

@@ -104,7 +104,8 @@ def test_export_to_missing_folder_fails_cleanly(source_app, tmp_path):
 
     result = invoke_cli(source_app, "export", "--out", str(out), user="agent")
 
-    assert result.exit_code == 1
-    assert "Cannot write" in result.stderr
+    assert result.exit_code == 2, result.output
+    assert f"the folder {out.parent} does not exist" in result.stderr
     assert str(out) in result.stderr
     assert not out.parent.exists()
+

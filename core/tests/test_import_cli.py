@@ -101,6 +101,17 @@ def test_import_keeps_good_rows_and_rejects_bad_ones(cli_app, tmp_path, mapping_
     assert "P0" in rejected[0]["reason"]
 
 
+def test_bad_rejects_path_fails_before_import(cli_app, tmp_path, mapping_file):
+    source = _write_csv(tmp_path / "issues.csv", ROWS, "utf-8")
+    rejects = tmp_path / "no-such-folder" / "rejects.csv"
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), "--rejects", str(rejects), user="agent")
+
+    assert result.exit_code == 2, result.output
+    assert f"--rejects {rejects}: the folder {rejects.parent} does not exist" in result.stderr
+    assert _issues(cli_app) == []
+
+
 def test_second_import_adds_nothing(cli_app, tmp_path, mapping_file):
     source = _write_csv(tmp_path / "issues.csv", ROWS[:2], "utf-8")
 

@@ -9,6 +9,7 @@ import click
 
 from wenti.cli.base import CliError, Command, option
 from wenti.cli.issue_cmds import parse_local_time
+from wenti.cli.paths import check_output_path
 from wenti.cli.state import CliState, pass_state
 from wenti.domain import Priority
 from wenti.exporting import EXPORT_FORMATS, export_issues
@@ -28,6 +29,8 @@ from wenti.store import IssueQuery
 @option("--created-to", metavar="DATE", help=N_("Created on or before this date or time (tenant time zone)."))
 @pass_state
 def export_command(state: CliState, fmt: str | None, out_path: Path | None, queues: tuple[str, ...], statuses: tuple[str, ...], priorities: tuple[str, ...], categories: tuple[str, ...], assignees: tuple[str, ...], created_from: str | None, created_to: str | None) -> None:
+    if out_path is not None:
+        check_output_path(out_path, "--out")
     app, ctx = state.app(), state.context()
     if fmt is None:
         suffix = out_path.suffix.lower().lstrip(".") if out_path is not None else ""

@@ -25,8 +25,11 @@ MAX_REJECTS_SHOWN = 20
 @option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10000), help=N_("Rows written per transaction."))
 @pass_state
 def import_command(state: CliState, file: Path, mapping_path: Path, queue: str | None, dry_run: bool, rejects_path: Path | None, batch_size: int) -> None:
+    from wenti.cli.paths import check_output_path
     from wenti.importing import load_mapping, read_table, run_import, write_rejects
 
+    if rejects_path is not None:
+        check_output_path(rejects_path, "--rejects")
     mapping = load_mapping(mapping_path)
     app, ctx = state.app(), state.context()
 

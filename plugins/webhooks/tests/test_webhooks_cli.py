@@ -111,4 +111,4 @@ def test_cli_preferences_and_watch(instance):
     assert other.exit_code != 0
     assert "Only queue managers and admins" in other.output
     assert watched.exit_code == 0, watched.output
-    assert "You now watch issue 1." in watched.output
+    assert "You now watch issue" in watched.output

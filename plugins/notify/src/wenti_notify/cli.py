@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import click
 
+from wenti.cli.base import CliError, Command, Group, option
 from wenti.cli.state import get_state
 from wenti.errors import WentiError
+from wenti.i18n import N_
 
 from wenti_notify import queue
 from wenti_notify.config import EVENT_KINDS
@@ -29,17 +32,41 @@ def _fail(error: WentiError) -> click.ClickException:
     return click.ClickException(text)
 
 
-@click.group(name="notify", help="Notification deliveries: list them, retry dead letters, send due ones now.")
-def notify_group() -> None:
-    pass
+_ISSUE_REF = re.compile(r"^(?:([A-Za-z][A-Za-z0-9_]*)-)?(\d+)$")
 
 
-@notify_group.command(name="deliveries", help="List notification deliveries, newest first.")
-@click.option("--status", type=click.Choice(queue.STATUSES), default=None, help="Show only deliveries in this status.")
-@click.option("--channel", default=None, help="Show only this channel (email, wecom, dingtalk, feishu, webhook).")
-@click.option("--recipient", default=None, help="Show only this recipient (user, robot or endpoint name).")
-@click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True, help="Maximum rows to show.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def _issue(state: Any, reference: str) -> Any:
+    """Read the issue `IT-42` or `42` names; a key whose queue prefix does not match is rejected."""
+    match = _ISSUE_REF.match(reference.strip())
+    if match is None:
+        raise CliError(_("{value!r} is not an issue key or number; write it as IT-42 or 42.").format(value=reference), 2)
+    issue_id = int(match.group(2))
+    # A missing issue raises NotFound, which the group prints with exit code 3.
+    issue = state.app().issues.get(state.context(), issue_id)
+    if match.group(1) is not None and issue.queue.lower() != match.group(1).lower():
+        raise CliError(_("Issue {ref} does not exist; issue {number} is {key}.").format(ref=reference, number=issue_id, key=issue.key), 3)
+    return issue
+
+
+@click.group(
+    name="notify",
+    cls=Group,
+    invoke_without_command=True,
+    help=N_("Notification deliveries: list them, retry dead letters, send due ones now."),
+)
+@click.pass_context
+def notify_group(ctx: click.Context) -> None:
+    # Without a subcommand, show the help as `wenti notify --help` does, not a usage error.
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@notify_group.command(name="deliveries", cls=Command, help=N_("List notification deliveries, newest first."))
+@option("--status", type=click.Choice(queue.STATUSES), default=None, help=N_("Show only deliveries in this status."))
+@option("--channel", default=None, help=N_("Show only this channel (email, wecom, dingtalk, feishu, webhook)."))
+@option("--recipient", default=None, help=N_("Show only this recipient (user, robot or endpoint name)."))
+@option("--limit", type=click.IntRange(1, 10000), default=50, help=N_("Maximum rows to show (default: 50)."))
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON instead of a table."))
 def deliveries_command(status: str | None, channel: str | None, recipient: str | None, limit: int, as_json: bool) -> None:
     state = _state()
     try:
@@ -69,7 +96,7 @@ def deliveries_command(status: str | None, channel: str | None, recipient: str |
         )
 
 
-@notify_group.command(name="retry", help="Send a dead or waiting delivery again now.")
+@notify_group.command(name="retry", cls=Command, help=N_("Send a dead or waiting delivery again now."))
 @click.argument("delivery_id", type=int)
 def retry_command(delivery_id: int) -> None:
     state = _state()
@@ -84,11 +111,11 @@ def retry_command(delivery_id: int) -> None:
     click.echo(_("Delivery {id} is queued and will be sent in the next dispatch round.").format(id=delivery_id))
 
 
-@notify_group.command(name="preferences", help="Show or change who gets which notifications by which channel.")
-@click.option("--user", "username", default=None, help="Change another user's preferences (admins and queue managers).")
-@click.option("--channel", "channels", multiple=True, help="Personal channel to use, in order; repeat the option for several.")
-@click.option("--mute", "muted", multiple=True, type=click.Choice(EVENT_KINDS), help="Event kind to receive nothing for; repeatable.")
-@click.option("--opt-out/--opt-in", "opted_out", default=None, help="Turn all notifications off or back on.")
+@notify_group.command(name="preferences", cls=Command, help=N_("Show or change who gets which notifications by which channel."))
+@option("--user", "username", default=None, help=N_("Change another user's preferences (admins and queue managers)."))
+@option("--channel", "channels", multiple=True, help=N_("Personal channel to use, in order; repeat the option for several."))
+@option("--mute", "muted", multiple=True, type=click.Choice(EVENT_KINDS), help=N_("Event kind to receive nothing for; repeatable."))
+@option("--opt-out/--opt-in", "opted_out", default=None, help=N_("Turn all notifications off or back on."))
 def preferences_command(username: str | None, channels: tuple[str, ...], muted: tuple[str, ...], opted_out: bool | None) -> None:
     state = _state()
     service = service_for(state.app())
@@ -112,25 +139,26 @@ def preferences_command(username: str | None, channels: tuple[str, ...], muted: 
     click.echo(_("Notifications off: {value}").format(value=_("yes") if current.opted_out else _("no")))
 
 
-@notify_group.command(name="watch", help="Get notified about an issue's public changes (or stop, with --stop).")
-@click.argument("issue_id", type=int)
-@click.option("--stop", is_flag=True, help="Stop watching the issue.")
-def watch_command(issue_id: int, stop: bool) -> None:
+@notify_group.command(name="watch", cls=Command, help=N_("Get notified about an issue's public changes (or stop, with --stop)."))
+@click.argument("issue", metavar="ISSUE")
+@option("--stop", is_flag=True, help=N_("Stop watching the issue."))
+def watch_command(issue: str, stop: bool) -> None:
     state = _state()
     service = service_for(state.app())
+    found = _issue(state, issue)
     try:
         if stop:
-            service.unwatch(state.context(), issue_id)
+            service.unwatch(state.context(), found.id)
         else:
-            service.watch(state.context(), issue_id)
+            service.watch(state.context(), found.id)
     except WentiError as error:
         raise _fail(error) from error
     message = _("You no longer watch issue {id}.") if stop else _("You now watch issue {id}.")
-    click.echo(message.format(id=issue_id))
+    click.echo(message.format(id=found.key))
 
 
-@notify_group.command(name="dispatch", help="Send every due delivery now, then exit.")
-@click.option("--until-idle", is_flag=True, help="Repeat rounds until nothing is due.")
+@notify_group.command(name="dispatch", cls=Command, help=N_("Send every due delivery now, then exit."))
+@option("--until-idle", is_flag=True, help=N_("Repeat rounds until nothing is due."))
 def dispatch_command(until_idle: bool) -> None:
     state = _state()
     dispatcher = service_for(state.app()).dispatcher()

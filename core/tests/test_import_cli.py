@@ -253,7 +253,7 @@ def test_queue_option_overrides_mapping(cli_app, tmp_path, mapping_file):
 
     result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), "--queue", "nosuchqueue", user="agent")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "nosuchqueue" in result.stderr
     assert _issues(cli_app) == []
 
@@ -289,3 +289,66 @@ def test_rejected_rows_are_reported_in_chinese(cli_app, tmp_path, mapping_file):
     assert "拒绝第 3 行：第 3 行：created_at 的值 '六月七日' 不是可识别格式的时间" in result.stderr
     assert "共读取 2 行：导入 0 行，0 行已导入过而跳过，拒绝 2 行。" in result.stdout
     assert _issues(cli_app) == []
+
+
+def test_missing_queue_fails_before_any_row(cli_app, tmp_path):
+    mapping = tmp_path / "it.toml"
+    mapping.write_text(MAPPING.replace('queue = "general"', 'queue = "it"'), encoding="utf-8")
+    source = _write_csv(tmp_path / "issues.csv", ROWS, "utf-8")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping), user="admin")
+
+    assert result.exit_code == 3, result.output
+    assert "Queue 'it'" in result.stderr
+    assert "does not exist in tenant default" in result.stderr
+    assert "--queue general" in result.stderr
+    assert "wenti queue create it" in result.stderr
+    assert "Rejected row" not in result.stderr
+    assert _issues(cli_app) == []
+
+
+def test_missing_queue_option_fails(cli_app, tmp_path, mapping_file):
+    source = _write_csv(tmp_path / "issues.csv", ROWS, "utf-8")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), "--queue", "nosuch", user="admin")
+
+    assert result.exit_code == 3, result.output
+    assert "Queue 'nosuch' (from --queue)" in result.stderr
+
+
+def test_status_target_missing_from_workflow(cli_app, tmp_path):
+    mapping = tmp_path / "status.toml"
+    mapping.write_text(MAPPING.replace('"已解决" = "resolved"', '"已解决" = "finished"'), encoding="utf-8")
+    source = _write_csv(tmp_path / "issues.csv", ROWS, "utf-8")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping), user="admin")
+
+    assert result.exit_code != 0, result.output
+    assert "[values.status] maps to status 'finished'" in result.stderr
+    assert "queue general" in result.stderr
+    assert _issues(cli_app) == []
+
+
+def test_import_into_created_queue(cli_app, tmp_path):
+    mapping = tmp_path / "it.toml"
+    mapping.write_text(MAPPING.replace('queue = "general"', 'queue = "it"'), encoding="utf-8")
+    source = _write_csv(tmp_path / "issues.csv", ROWS[:2], "utf-8")
+
+    created = invoke_cli(cli_app, "queue", "create", "it", "--name", "IT", user="admin")
+    again = invoke_cli(cli_app, "queue", "create", "it", user="admin")
+    listed = invoke_cli(cli_app, "queue", "list", "--json", user="admin")
+    imported = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping), user="admin")
+
+    assert created.exit_code == 0, created.output
+    assert "Created queue it (IT)." in created.stdout
+    assert again.exit_code == 5
+    assert "Queue it already exists" in again.stderr
+    assert [queue["key"] for queue in json.loads(listed.stdout)] == ["general", "it"]
+    assert imported.exit_code == 0, imported.output
+    assert {issue.queue for issue in _issues(cli_app)} == {"it"}
+
+
+def test_agent_may_not_create_queue(cli_app):
+    result = invoke_cli(cli_app, "queue", "create", "it", user="agent")
+
+    assert result.exit_code == 4, result.output

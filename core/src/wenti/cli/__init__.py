@@ -128,7 +128,7 @@ def cli(ctx: click.Context, config_path: str | None, tenant: str | None, usernam
 
 
 def _register_builtin_commands() -> None:
-    from wenti.cli import admin_cmds, demo_cmd, export_cmd, import_cmd, issue_cmds, outbox_cmds
+    from wenti.cli import admin_cmds, demo_cmd, export_cmd, import_cmd, issue_cmds, outbox_cmds, queue_cmds
 
     for command in (
         admin_cmds.init,
@@ -136,6 +136,7 @@ def _register_builtin_commands() -> None:
         admin_cmds.plugins_group,
         issue_cmds.issue_group,
         outbox_cmds.outbox_group,
+        queue_cmds.queue_group,
         import_cmd.import_command,
         export_cmd.export_command,
         demo_cmd.demo,

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from wenti.errors import ValidationFailed, WentiError
+from wenti.errors import NotFound, ValidationFailed, WentiError
 from wenti.i18n import N_
-from wenti.importing.mapping import Mapping
+from wenti.importing.mapping import Mapping, MappingError, ValueMap
 from wenti.importing.readers import SourceFileError, SourceRow, SourceTable, read_table
 from wenti.importing.transform import RowMapper, RowRejected
 from wenti.services import fields as F
@@ -78,6 +78,7 @@ def run_import(
     if table is None:
         table = read_table(path, mapping.source)
     check_columns(table, mapping)
+    check_targets(app, ctx, mapping, queue)
     mapper = RowMapper(mapping, queue)
     report = ImportReport(file=str(path), read=len(table.rows), dry_run=dry_run, encoding=table.encoding)
     log.info("import start tenant=%s file=%s rows=%d dry_run=%s", ctx.tenant_id, path, len(table.rows), dry_run)
@@ -112,6 +113,71 @@ def check_columns(table: SourceTable, mapping: Mapping) -> None:
             missing=", ".join(missing),
             columns=", ".join(table.columns),
         )
+
+
+def check_targets(app: App, ctx: Context, mapping: Mapping, queue: str | None = None) -> None:
+    """Fail before the first row when the import would write to a queue or status that does not exist.
+
+    Checked are `queue` (the --queue option), the mapping's `queue`, and the
+    targets of `[values.queue]`. The targets of `[values.status]` are checked
+    against the workflow of the queue when every row goes to one known queue;
+    with a queue column the statuses are checked row by row. Raises `NotFound`
+    for a missing queue and `MappingError` for a status that is not in the workflow.
+    """
+    with app.uow(ctx.tenant_id) as uow:
+        queues = {item.key: item for item in uow.queues.list()}
+        workflows = {key: uow.workflows.get(item.workflow_key) or default_workflow() for key, item in queues.items()}
+
+    wanted: list[tuple[str, str]] = []
+    if queue:
+        wanted.append((queue, "--queue"))
+    else:
+        if mapping.queue:
+            wanted.append((mapping.queue, f"{mapping.path}: queue"))
+        queue_values = mapping.values.get("queue")
+        if "queue" in mapping.fields and queue_values is not None:
+            where = f"{mapping.path}: [values.queue]"
+            wanted.extend((target, where) for target in _value_map_targets(queue_values))
+
+    for key, where in wanted:
+        if key not in queues:
+            existing = sorted(queues)
+            raise NotFound(
+                N_(
+                    "Queue {queue!r} (from {where}) does not exist in tenant {tenant}; its queues are: {choices}. "
+                    "Pass --queue {example}, or create the queue first with: wenti queue create {queue}"
+                ),
+                queue=key,
+                where=where,
+                tenant=ctx.tenant_id,
+                choices=", ".join(existing) or "-",
+                example=existing[0] if existing else "general",
+            )
+
+    fixed_queue = queue or (mapping.queue if "queue" not in mapping.fields else None)
+    status_values = mapping.values.get("status")
+    if fixed_queue is None or status_values is None or "status" not in mapping.fields:
+        return
+    workflow = workflows[fixed_queue]
+    for status in _value_map_targets(status_values):
+        if workflow.state(status) is None:
+            raise MappingError(
+                N_(
+                    "{file}: [values.status] maps to status {value!r}, which workflow {workflow} of queue {queue} "
+                    "does not have. Use one of: {choices}."
+                ),
+                file=mapping.path,
+                value=status,
+                workflow=workflow.key,
+                queue=fixed_queue,
+                choices=", ".join(state.key for state in workflow.states),
+            )
+
+
+def _value_map_targets(values: ValueMap) -> list[str]:
+    """The wenti values a value map can produce, in file order, without repeats."""
+    targets = [*values.mapping.values(), values.default, values.other]
+    return list(dict.fromkeys(target for target in targets if target))
 
 
 def _import_batch(

@@ -31,6 +31,7 @@ from wenti.config import Text, redact_url
 from wenti.errors import ConfigError, PluginError
 from wenti.i18n import N_
 from wenti.records import (
+    AdminView,
     BlobStore,
     BusinessCalendar,
     Classifier,
@@ -163,6 +164,9 @@ class Hooks:
 
     def commands(self) -> list[CliCommand]:
         return self._records("register_commands", CliCommand)
+
+    def admin_views(self) -> list[AdminView]:
+        return self._records("register_admin_views", AdminView)
 
     def web_routes(self, app: App) -> list[WebRoute]:
         # Not cached: the result depends on `app`.

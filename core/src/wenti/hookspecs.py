@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from wenti.app import App, Context
     from wenti.domain import Event, Issue, User
     from wenti.records import (
+        AdminView,
         BlobStore,
         BusinessCalendar,
         Classifier,
@@ -288,6 +289,23 @@ def register_web_routes(app: App) -> list[WebRoute]:
 
     :param app: the running `wenti.app.App`.
     :return: a list of `wenti.records.WebRoute`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_admin_views() -> list[AdminView]:
+    """Add tables to the web admin pages, with buttons that act on a row.
+
+    Called when the web app builds its admin navigation and when an admin opens
+    `/admin/views/<name>`. The web app calls `rows(ctx, app, status=..., limit=...)`
+    and `run(ctx, app, row_id)` of an action with the signed-in user's
+    `wenti.app.Context`, so a plugin shows its own data (a delivery log, dead
+    letters) without importing the web plugin. `rows` and `run` must check the
+    user's role themselves and raise `wenti.errors.PermissionDenied`.
+
+    :return: a list of `wenti.records.AdminView`.
 
     .. versionadded:: 0.1
     """

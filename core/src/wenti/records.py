@@ -191,6 +191,58 @@ class WebNavEntry:
 
 
 @attrs.frozen
+class AdminColumn:
+    """A column of an admin view: `key` of the row dicts, `label` a msgid of the plugin's catalog."""
+
+    key: str
+    label: str
+
+
+@attrs.frozen
+class AdminAction:
+    """A button on each row of an admin view, such as "retry".
+
+    `run(ctx, app, row_id)` acts on the row whose `id` is `row_id` (a string, as
+    the form posts it) and returns a message for the user in `ctx.locale`. It
+    raises a `wenti.errors.WentiError` (`PermissionDenied`, `NotFound` ...) to
+    report a failure. `label` is a msgid of the plugin's catalog. `statuses`
+    limits the button to rows whose `status` value is listed; empty shows it on
+    every row.
+    """
+
+    name: str
+    label: str
+    run: Callable[..., Any]
+    statuses: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class AdminView:
+    """A table that a plugin shows on the web admin pages (deliveries, dead letters ...).
+
+    `rows(ctx, app, status=None, limit=100)` returns the rows as dicts keyed by the
+    columns' keys, plus `id`, for the tenant and user of `ctx` (a
+    `wenti.app.Context`). `rows` and every action's `run` check the user's role
+    themselves and raise `wenti.errors.PermissionDenied`; the web app also hides
+    the view from users below `required_role` (a `wenti.domain.Role` value).
+    `statuses` are the values the status filter offers (empty: no filter).
+    `title`, column labels, action labels and statuses are msgids that
+    `translate(msgid, locale)` turns into text, usually the plugin's
+    `wenti.i18n.Domain(...).gettext`; None uses `wenti.i18n.translate`.
+    """
+
+    name: str
+    title: str
+    columns: tuple[AdminColumn, ...]
+    rows: Callable[..., Any]
+    actions: tuple[AdminAction, ...] = ()
+    statuses: tuple[str, ...] = ()
+    required_role: str = "admin"
+    translate: Callable[..., str] | None = None
+    plugin: str = ""
+
+
+@attrs.frozen
 class BlobStore:
     """`open(app)` returns an object with `put(data, content_type) -> blob_id`, `get(blob_id) -> bytes`, `delete(blob_id)`."""
 

@@ -109,3 +109,45 @@ def test_export_to_missing_folder_fails_cleanly(source_app, tmp_path):
     assert str(out) in result.stderr
     assert not out.parent.exists()
 
+
+
+FORMULA_TITLES = ['=HYPERLINK("http://127.0.0.1/x","点击")', "+86 电话打不通", "-5 度报警", "@SUM(A1)", "'=已经转义过", "'普通引号"]
+
+
+@pytest.mark.parametrize("title", FORMULA_TITLES)
+def test_formula_cells_escaped_and_restored(source_app, make_wenti_app, tmp_path, title):
+    agent = source_app.context("default", "agent")
+    source_app.issues.create(agent, title=title, description="=1+1", custom_fields={"system": "-3"})
+    out = tmp_path / "issues.csv"
+    exported = invoke_cli(source_app, "export", "--out", str(out), user="agent")
+    target_app = make_wenti_app(config_toml=SQL_ONLY)
+
+    imported = invoke_cli(target_app, "import", str(out), "--mapping", str(EXPORT_MAPPING), user="agent")
+
+    assert exported.exit_code == 0, exported.output
+    with open(out, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    cells = [value for row in rows for value in row.values()]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert rows[-1]["description"] == "'=1+1"
+    assert imported.exit_code == 0, imported.output
+    assert _snapshot(target_app) == _snapshot(source_app)
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("=1+1", "'=1+1"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("''@x", "'''@x"),
+        ("'plain", "'plain"),
+        ("plain", "plain"),
+        ("", ""),
+    ],
+)
+def test_escape_formula_round_trip(text, escaped):
+    from wenti.exporting import escape_formula, unescape_formula
+
+    assert escape_formula(text) == escaped
+    assert unescape_formula(escaped) == text

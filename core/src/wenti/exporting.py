@@ -148,7 +148,32 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return escape_formula(value)
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+        return escape_formula(json.dumps(value, ensure_ascii=False))
+    return escape_formula(str(value))
+
+
+# Characters that make Excel, LibreOffice and Google Sheets read a cell as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_ESCAPE = "'"
+
+
+def escape_formula(text: str) -> str:
+    """Prefix `'` to a CSV cell a spreadsheet would run as a formula (CSV injection).
+
+    OWASP's CSV-injection guidance names `=`, `+`, `-`, `@`, tab and carriage return
+    as the characters to neutralise with a leading apostrophe. A cell that already
+    starts with apostrophes before such a character gets one more, so
+    `unescape_formula` restores every value exactly.
+    """
+    if text.lstrip(FORMULA_ESCAPE).startswith(FORMULA_TRIGGERS):
+        return FORMULA_ESCAPE + text
+    return text
+
+
+def unescape_formula(text: str) -> str:
+    """Undo `escape_formula`: drop the `'` it added, and leave every other text alone."""
+    if text.startswith(FORMULA_ESCAPE) and text.lstrip(FORMULA_ESCAPE).startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text

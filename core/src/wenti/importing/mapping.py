@@ -45,7 +45,7 @@ from wenti.i18n import N_
 
 FORMATS = ("csv", "xlsx", "jsonl")
 TOP_LEVEL_KEYS = ("queue", "source", "fields", "values")
-SOURCE_KEYS = ("format", "encoding", "timezone", "external_id", "name", "sheet", "delimiter", "time_formats")
+SOURCE_KEYS = ("format", "encoding", "timezone", "external_id", "name", "sheet", "delimiter", "time_formats", "unescape_formulas")
 TEXT_FIELDS = ("title", "description", "queue", "priority", "category", "status", "assignee", "reporter")
 TIME_FIELDS = ("created_at", "resolved_at", "closed_at")
 ISSUE_FIELDS = (*TEXT_FIELDS, "tags", *TIME_FIELDS)
@@ -124,6 +124,8 @@ class SourceSpec:
     sheet: str | None = None
     delimiter: str = ","
     time_formats: tuple[str, ...] = ()
+    # Drop the `'` that `wenti export` puts before CSV cells starting with = + - @.
+    unescape_formulas: bool = False
 
 
 @attrs.frozen
@@ -252,6 +254,11 @@ def _parse_source(table: dict[str, Any], file: str) -> SourceSpec:
 
     if "time_formats" in table:
         kwargs["time_formats"] = _string_list(table["time_formats"], file, "source", "time_formats")
+
+    if "unescape_formulas" in table:
+        if not isinstance(table["unescape_formulas"], bool):
+            _invalid(file, "source", "unescape_formulas", table["unescape_formulas"], N_("true or false"))
+        kwargs["unescape_formulas"] = table["unescape_formulas"]
 
     return SourceSpec(**kwargs)
 

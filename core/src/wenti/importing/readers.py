@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 
 from wenti.errors import WentiError
+from wenti.exporting import unescape_formula
 from wenti.i18n import N_
 from wenti.importing.mapping import FORMATS, SourceSpec
 
@@ -83,7 +84,11 @@ def read_table(path: str | Path, source: SourceSpec) -> SourceTable:
     text, encoding = decode_text(data, str(path), source.encoding)
     if fmt == "jsonl":
         return _read_jsonl(text, str(path), encoding)
-    return _read_csv(text, str(path), encoding, source.delimiter)
+    table = _read_csv(text, str(path), encoding, source.delimiter)
+    if source.unescape_formulas:
+        rows = [SourceRow(row.number, {name: unescape_formula(value) for name, value in row.values.items()}) for row in table.rows]
+        table = attrs.evolve(table, rows=rows)
+    return table
 
 
 def decode_text(data: bytes, file: str, encoding: str = "auto") -> tuple[str, str]:

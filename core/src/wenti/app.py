@@ -50,12 +50,14 @@ class App:
         # Imported here because the services import `Context` from this module.
         from wenti.outbox import OutboxDispatcher
         from wenti.services import AdminService, IssueService
+        from wenti.services.reference import ReferenceCache
 
         self.config = config
         self.plugins = plugins
         self.hooks: Hooks = plugins.hooks
         self.store = store
         self.clock = clock
+        self.references = ReferenceCache()
         self.issues = IssueService(self)
         self.admin = AdminService(self)
         self.outbox = OutboxDispatcher(self)

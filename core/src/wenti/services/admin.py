@@ -85,6 +85,7 @@ class AdminService:
                 )
             uow.audit.add(audit_entry(tenant_id, admin_username or "system", "tenant.ensure", "tenant", tenant_id, now))
             uow.commit()
+            self.app.references.invalidate(uow.tenant_id)
         return tenant
 
     # -- users -----------------------------------------------------------------
@@ -112,6 +113,7 @@ class AdminService:
             )
             uow.audit.add(audit_entry(ctx.tenant_id, ctx.username, "user.create", "user", username, now, {"role": user.role.value}))
             uow.commit()
+            self.app.references.invalidate(uow.tenant_id)
         return user
 
     def update_user(self, ctx: Context, username: str, **changes: Any) -> User:
@@ -137,6 +139,7 @@ class AdminService:
                 audit_entry(ctx.tenant_id, ctx.username, "user.update", "user", username, now, {k: str(v) for k, v in changes.items()})
             )
             uow.commit()
+            self.app.references.invalidate(uow.tenant_id)
         return updated
 
     def update_own_profile(
@@ -169,6 +172,7 @@ class AdminService:
                     audit_entry(ctx.tenant_id, ctx.username, "user.update_own", "user", ctx.username, now, {k: str(v) for k, v in changes.items()})
                 )
                 uow.commit()
+                self.app.references.invalidate(uow.tenant_id)
         return updated
 
     def list_users(self, ctx: Context) -> list[User]:
@@ -192,6 +196,7 @@ class AdminService:
             team = uow.teams.add(Team(ctx.tenant_id, key, name, list(members)))
             uow.audit.add(audit_entry(ctx.tenant_id, ctx.username, "team.create", "team", key, now))
             uow.commit()
+            self.app.references.invalidate(uow.tenant_id)
         return team
 
     def update_team(self, ctx: Context, key: str, **changes: Any) -> Team:
@@ -205,6 +210,7 @@ class AdminService:
             uow.teams.update(updated)
             uow.audit.add(audit_entry(ctx.tenant_id, ctx.username, "team.update", "team", key, now))
             uow.commit()
+            self.app.references.invalidate(uow.tenant_id)
         return updated
 
     def list_teams(self, ctx: Context) -> list[Team]:
@@ -239,6 +245,7 @@ class AdminService:
             )
             uow.audit.add(audit_entry(ctx.tenant_id, ctx.username, "queue.create", "queue", key, now))
             uow.commit()
+            self.app.references.invalidate(uow.tenant_id)
         return queue
 
     def update_queue(self, ctx: Context, key: str, **changes: Any) -> Queue:
@@ -252,6 +259,7 @@ class AdminService:
             uow.queues.update(updated)
             uow.audit.add(audit_entry(ctx.tenant_id, ctx.username, "queue.update", "queue", key, now))
             uow.commit()
+            self.app.references.invalidate(uow.tenant_id)
         return updated
 
     def list_queues(self, ctx: Context) -> list[Queue]:
@@ -266,6 +274,7 @@ class AdminService:
             uow.workflows.put(workflow)
             uow.audit.add(audit_entry(ctx.tenant_id, ctx.username, "workflow.put", "workflow", workflow.key, now))
             uow.commit()
+            self.app.references.invalidate(uow.tenant_id)
         return workflow
 
     def list_workflows(self, ctx: Context) -> list[Workflow]:

@@ -29,6 +29,7 @@ from wenti.domain import (
     Role,
     StateCategory,
     Transition,
+    User,
     Workflow,
 )
 from wenti.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -483,7 +484,7 @@ class IssueService:
 
     def _queue(self, uow: UnitOfWork, key: str | None) -> Queue:
         if key:
-            queue = uow.queues.get(key)
+            queue = self.app.references.get("queue", uow.tenant_id, key, lambda: uow.queues.get(key))
             if queue is None:
                 known = ", ".join(q.key for q in uow.queues.list()) or "-"
                 raise ValidationFailed(N_("Queue {value!r} does not exist; use one of: {choices}."), value=key, choices=known)
@@ -494,7 +495,9 @@ class IssueService:
         return queues[0]
 
     def _workflow(self, uow: UnitOfWork, queue: Queue) -> Workflow:
-        workflow = uow.workflows.get(queue.workflow_key)
+        workflow = self.app.references.get(
+            "workflow", uow.tenant_id, queue.workflow_key, lambda: uow.workflows.get(queue.workflow_key)
+        )
         if workflow is not None:
             return workflow
         if queue.workflow_key == "default":
@@ -505,14 +508,17 @@ class IssueService:
             workflow=queue.workflow_key,
         )
 
+    def _user(self, uow: UnitOfWork, username: str) -> User | None:
+        return self.app.references.get("user", uow.tenant_id, username, lambda: uow.users.get(username))
+
     def _check_user_exists(self, uow: UnitOfWork, username: str, role_name: str) -> None:
-        if uow.users.get(username) is None:
+        if self._user(uow, username) is None:
             raise ValidationFailed(N_("User {user} does not exist in this tenant."), user=username)
 
     def _check_assignable(self, uow: UnitOfWork, username: str | None) -> None:
         if username is None:
             return
-        user = uow.users.get(username)
+        user = self._user(uow, username)
         if user is None or not user.active:
             raise ValidationFailed(N_("User {user} does not exist in this tenant."), user=username)
         if not user.role.includes(Role.AGENT):

@@ -45,6 +45,9 @@ def _row(number=2, **values):
         ({"values": {"priority": {"map": {"A": 1}}}}, "both strings"),
         ({"values": {"tags": {"map": {}}}}, "unknown key tags in [values]"),
         ({"queue": ""}, "[top level] queue = '' is invalid"),
+        ({"values": {"priority": {"map": {"高": "urgent"}}}}, "[values.priority] 高 = 'urgent' is invalid; expected critical, high, normal, low"),
+        ({"values": {"priority": {"map": {"高": "high"}, "default": "medium"}}}, "[values.priority] default = 'medium' is invalid"),
+        ({"values": {"priority": {"map": {}, "other": "p1"}}}, "[values.priority] other = 'p1' is invalid"),
     ],
 )
 def test_invalid_mapping_names_the_problem(changes, expected):
@@ -233,3 +236,9 @@ def test_misspelt_value_option_is_rejected():
         _mapping(values={"priority": {"Blocker": "critical", "defualt": "normal"}})
 
     assert "unknown key defualt in [values.priority]. Did you mean: default?" in str(caught.value)
+
+
+def test_priority_targets_accept_case_and_empty():
+    mapping = _mapping(fields={"title": "标题", "priority": "p"}, values={"priority": {"map": {"高": "HIGH", "无": ""}}})
+
+    assert mapping.values["priority"].mapping == {"高": "HIGH", "无": ""}

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from wenti.domain import Priority
 from wenti.errors import WentiError
 from wenti.i18n import N_
 
@@ -354,10 +355,26 @@ def _parse_values(table: dict[str, Any], file: str) -> dict[str, ValueMap]:
         if not isinstance(ignore_case, bool):
             _invalid(file, where, "ignore_case", ignore_case, N_("true or false"))
 
+        if field_name == "priority":
+            _check_priority_targets(file, where, mapping, default, other)
+
         maps[field_name] = ValueMap(
             mapping=dict(mapping), default=default, other=other, unknown=unknown, ignore_case=ignore_case
         )
     return maps
+
+
+def _check_priority_targets(file: str, where: str, mapping: dict[str, str], default: str | None, other: str | None) -> None:
+    """Reject a value map that would turn rows into a priority wenti does not have.
+
+    Statuses and queues depend on the instance, so `run_import` checks those.
+    """
+    known = [priority.value for priority in Priority]
+    targets = [*((key, value) for key, value in mapping.items()), ("default", default), ("other", other)]
+    for key, value in targets:
+        # An empty target leaves the field empty, which the issue's default then fills.
+        if value and value.strip().lower() not in known:
+            _invalid(file, where, key, value, ", ".join(known))
 
 
 def _direct_entries(raw: dict[str, Any], file: str, where: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from wenti import hookimpl
-from wenti.records import CliCommand, PluginConfig, ScheduledJob, SqlSchema
+from wenti.records import AdminView, CliCommand, PluginConfig, ScheduledJob, SqlSchema
 
 from wenti_notify.config import NotifyConfig
 from wenti_notify.schema import metadata
@@ -38,6 +38,13 @@ def register_commands() -> list[CliCommand]:
     from wenti_notify.cli import notify_group
 
     return [CliCommand(name="notify", command=notify_group)]
+
+
+@hookimpl
+def register_admin_views() -> list[AdminView]:
+    from wenti_notify.admin_view import deliveries_view
+
+    return [deliveries_view()]
 
 
 def _dispatch_job(app: Any, payload: dict[str, Any]) -> None:

@@ -113,6 +113,13 @@ def _nav_entries(request: Request, principal: Any) -> list[Any]:
     return [entry for entry in entries if entry.path.startswith("/") and not entry.path.startswith("//")]
 
 
+def _admin_views(request: Request, principal: Any) -> list[dict[str, str]]:
+    # Imported here because the admin view pages import this module.
+    from wenti_web.ui.admin_views import visible_views
+
+    return visible_views(request, principal)
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     principal = request.scope.get("state", {}).get("principal")
     from wenti_web.problems import request_locale
@@ -132,6 +139,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "plugin_text": lambda plugin, message: _plugin_text(plugin, message, locale),
         "field_label": lambda name: translator(FIELD_LABELS[name]) if name in FIELD_LABELS else name,
         "nav_entries": _nav_entries(request, principal),
+        "admin_views": lambda: _admin_views(request, principal),
         "request_path": request.url.path,
     }
     base.update(context)

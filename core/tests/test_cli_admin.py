@@ -220,6 +220,34 @@ def test_outbox_lists_and_retries_dead_letters(make_wenti_app):
     assert by_reporter.exit_code == 4
 
 
+def test_outbox_status_option_on_group(make_wenti_app):
+    config = SQL_ONLY + "\n[outbox]\nmax_attempts = 1\n"
+    app = make_wenti_app(config_toml=config, plugins=[(FailingListener(), "listener")])
+    app.issues.create(app.context("default", "agent"), title="触发事件")
+    app.outbox.dispatch_pending()
+
+    dead = invoke_cli(app, "outbox", "--status", "dead", "--json")
+    delivered = invoke_cli(app, "outbox", "--status", "delivered", "--json")
+
+    assert dead.exit_code == 0, dead.output
+    assert [message["plugin"] for message in json.loads(dead.stdout)] == ["listener"]
+    assert delivered.exit_code == 0, delivered.output
+    assert json.loads(delivered.stdout) == []
+
+
+def test_outbox_retry_rejects_pending_message(make_wenti_app):
+    config = SQL_ONLY + "\n[outbox]\nmax_attempts = 3\n"
+    app = make_wenti_app(config_toml=config, plugins=[(FailingListener(), "listener")])
+    app.issues.create(app.context("default", "agent"), title="触发事件")
+    app.outbox.dispatch_pending()
+    [pending] = json.loads(invoke_cli(app, "outbox", "--status", "pending", "--json").stdout)
+
+    retried = invoke_cli(app, "outbox", "retry", str(pending["id"]))
+
+    assert retried.exit_code == 1, retried.output
+    assert f"Outbox message {pending['id']} is still pending, not a dead letter" in retried.stderr
+
+
 def test_unknown_user_is_reported(make_wenti_app):
     app = make_wenti_app(config_toml=SQL_ONLY)
 

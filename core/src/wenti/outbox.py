@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from wenti.converter import from_dict
 from wenti.domain import DeliveryStatus, Event, OutboxMessage, Role
-from wenti.errors import NotFound
+from wenti.errors import NotFound, ValidationFailed
 from wenti.i18n import N_
 from wenti.services.permissions import require_role
 
@@ -178,13 +178,30 @@ class OutboxDispatcher:
             return uow.outbox.list(status, limit)
 
     def retry(self, ctx: Context, message_id: int) -> OutboxMessage:
-        """Put a dead letter back in the queue for delivery now."""
+        """Put a dead letter back in the queue for delivery now.
+
+        Raises `NotFound` for an unknown id and `ValidationFailed` for a message
+        that is pending (the dispatcher retries it on its own) or delivered.
+        """
         require_role(ctx, Role.ADMIN, N_("retry outbox messages"))
         now = self.app.clock.now()
         with self.app.uow(ctx.tenant_id) as uow:
             message = uow.outbox.get(message_id)
             if message is None:
                 raise NotFound(N_("Outbox message {message_id} does not exist."), message_id=message_id)
+            if message.status is DeliveryStatus.PENDING:
+                raise ValidationFailed(
+                    N_(
+                        "Outbox message {message_id} is still pending, not a dead letter; it is retried on its own "
+                        "at its next attempt. Only dead letters can be retried."
+                    ),
+                    message_id=message_id,
+                )
+            if message.status is not DeliveryStatus.DEAD:
+                raise ValidationFailed(
+                    N_("Outbox message {message_id} was already delivered; only dead letters can be retried."),
+                    message_id=message_id,
+                )
             uow.outbox.retry(message_id, now)
             uow.commit()
         with self.app.uow(ctx.tenant_id) as uow:

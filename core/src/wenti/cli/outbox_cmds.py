@@ -17,17 +17,23 @@ STATUS_LABELS = {
 }
 
 
+def _list_options(function):  # type: ignore[no-untyped-def]
+    """The options of `outbox list`, which plain `wenti outbox` accepts as well."""
+    function = option("--json", "as_json", is_flag=True, help=N_("Print JSON."))(function)
+    function = option("--limit", default=100, show_default=True, type=click.IntRange(1, 10000), help=N_("Maximum number of messages per status."))(function)
+    return option("--status", type=click.Choice([s.value for s in DeliveryStatus]), help=N_("Only this status (default: pending and dead)."))(function)
+
+
 @click.group("outbox", cls=Group, invoke_without_command=True, help=N_("Show and retry deliveries of events to plugins (default: list)."))
+@_list_options
 @click.pass_context
-def outbox_group(ctx: click.Context) -> None:
+def outbox_group(ctx: click.Context, status: str | None, limit: int, as_json: bool) -> None:
     if ctx.invoked_subcommand is None:
-        ctx.invoke(outbox_list)
+        ctx.invoke(outbox_list, status=status, limit=limit, as_json=as_json)
 
 
 @outbox_group.command("list", cls=Command, help=N_("List pending deliveries and dead letters."))
-@option("--status", type=click.Choice([s.value for s in DeliveryStatus]), help=N_("Only this status (default: pending and dead)."))
-@option("--limit", default=100, show_default=True, type=click.IntRange(1, 10000), help=N_("Maximum number of messages per status."))
-@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@_list_options
 @pass_state
 def outbox_list(state: CliState, status: str | None = None, limit: int = 100, as_json: bool = False) -> None:
     app, ctx = state.app(), state.context()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from wenti import hookimpl
-from wenti.records import CliCommand, Notifier, PluginConfig, SqlSchema
+from wenti.records import AdminView, CliCommand, Notifier, PluginConfig, SqlSchema
 
 from wenti_webhooks.channel import channel
 from wenti_webhooks.config import Endpoint, WebhooksConfig
@@ -42,6 +42,13 @@ def register_commands() -> list[CliCommand]:
     from wenti_webhooks.cli import webhooks_group
 
     return [CliCommand(name="webhooks", command=webhooks_group)]
+
+
+@hookimpl
+def register_admin_views() -> list[AdminView]:
+    from wenti_webhooks.admin_view import attempts_view
+
+    return [attempts_view()]
 
 
 @hookimpl

@@ -51,13 +51,20 @@ def endpoint_status(app: Any, ctx: Any) -> list[dict[str, Any]]:
     ]
 
 
-def delivery_log(app: Any, ctx: Any, endpoint: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    """Attempts, newest first, of one endpoint or of all; bodies are left out."""
+def delivery_log(
+    app: Any, ctx: Any, endpoint: str | None = None, limit: int = 100, succeeded: bool | None = None
+) -> list[dict[str, Any]]:
+    """Attempts, newest first, of one endpoint or of all; bodies are left out.
+
+    `succeeded` keeps only the successful (True) or the failed (False) attempts.
+    """
     _require_admin(ctx)
     channel.flush(app)
     query = select(attempts).where(attempts.c.tenant_id == ctx.tenant_id)
     if endpoint is not None:
         query = query.where(attempts.c.endpoint == endpoint)
+    if succeeded is not None:
+        query = query.where(attempts.c.succeeded == succeeded)
     query = query.order_by(attempts.c.id.desc()).limit(limit)
     with app.uow(ctx.tenant_id) as uow:
         rows = list(uow.sql_connection().execute(query))

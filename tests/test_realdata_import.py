@@ -9,6 +9,7 @@ labels are mapped, and a second import adds nothing.
 from __future__ import annotations
 
 import csv
+import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -63,6 +64,16 @@ def _all_issues(app, source: str):
         if not page.next_cursor:
             return
         query = IssueQuery(source=source, sort=("id",), limit=1000, after=page.next_cursor)
+
+
+def _plain(text: str) -> str:
+    """Text without control characters and with runs of white space as one space.
+
+    Titles are one line without control characters (the Hadoop set has a stray
+    backspace), so a title is compared with its source cell in this form.
+    """
+    visible = "".join(char for char in text if char.isspace() or unicodedata.category(char) != "Cc")
+    return " ".join(visible.split())
 
 
 def _check_counts(first, second, rows, issues):
@@ -141,7 +152,7 @@ def test_realdata_hadoop_jira_bugs_en(it_app):
     statuses = {"Open": "new", "In Progress": "in_progress", "Patch Available": "in_progress", "Reopened": "in_progress", "Resolved": "resolved"}
     for row in rows:
         issue = issues[row["issue_id"]]
-        assert issue.title == row["summary"].strip()
+        assert _plain(issue.title) == _plain(row["summary"])
         assert issue.description == row["description"]
         assert issue.priority.value == priorities[row["priority"]]
         assert issue.status == statuses[row["status"]]

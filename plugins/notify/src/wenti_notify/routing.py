@@ -59,6 +59,8 @@ class RoutingInput:
     people: Mapping[str, Person]
     preferences: Mapping[str, Preference]
     tenant_locale: str = "zh_CN"
+    # People an SLA `notify` escalation names in its `to`, added to the kind's audiences.
+    escalation_to: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -152,6 +154,7 @@ def _people_of(data: RoutingInput, audiences: Sequence[str]) -> list[str]:
         names.extend(data.queue_members)
     if "manager" in audiences and data.manager:
         names.append(data.manager)
+    names.extend(data.escalation_to)
     unique = []
     for name in names:
         if name and name != data.actor and name not in unique:

@@ -167,8 +167,11 @@ class NotifyService:
             assignee = _assignee_of(event, issue.assignee)
             manager = queue_record.manager if queue_record is not None else None
             issue_watchers = tuple(_watchers(conn, event.tenant_id, issue.id))
+            escalation_to: tuple[str, ...] = ()
+            if kind in ("sla_warning", "sla_breached"):
+                escalation_to = tuple(_escalation_people(uow, event, issue.reporter, assignee, manager, members))
             # Only the people around this issue are read, not the tenant's whole directory.
-            names = {event.actor, issue.reporter, assignee, manager, *members, *issue_watchers} - {None, ""}
+            names = {event.actor, issue.reporter, assignee, manager, *members, *issue_watchers, *escalation_to} - {None, ""}
             people = {}
             for username in sorted(names):
                 user = uow.users.get(username)
@@ -186,6 +189,7 @@ class NotifyService:
                 people=people,
                 preferences=_preferences(conn, event.tenant_id, sorted(names)),
                 tenant_locale=tenant.locale if tenant is not None else "zh_CN",
+                escalation_to=escalation_to,
             )
             comment = _comment_of(uow, event)
         status_name = state.name if state is not None else issue.status
@@ -373,6 +377,39 @@ def _require_admin(ctx: Any) -> None:
 def _person(user: Any) -> Person:
     role = getattr(user.role, "value", user.role)
     return Person(user.username, user.display_name, str(role), user.email, user.locale, user.active)
+
+
+def _escalation_people(
+    uow: Any, event: Event, reporter: str, assignee: str | None, manager: str | None, members: tuple[str, ...]
+) -> list[str]:
+    """Return the usernames that the `to` of the event's SLA `notify` escalations name.
+
+    `to` is `assignee`, `reporter`, `queue_manager`, `user:<username>` or `role:<role>`.
+    `role:reporter` is the issue's reporter, `role:queue_manager` the queue's manager and
+    `role:agent` the queue's team; without one, every active user of that role in the tenant.
+    """
+    names: list[str | None] = []
+    for escalation in event.data.get("escalations") or ():
+        if not isinstance(escalation, dict) or escalation.get("action") != "notify" or not escalation.get("to"):
+            continue
+        target = str(escalation["to"]).strip()
+        prefix, _colon, value = target.partition(":")
+        if target == "assignee":
+            names.append(assignee)
+        elif target in ("reporter", "role:reporter"):
+            names.append(reporter)
+        elif target == "queue_manager" or (target == "role:queue_manager" and manager):
+            names.append(manager)
+        elif target == "role:agent" and members:
+            names.extend(members)
+        elif prefix == "user" and value:
+            names.append(value.strip())
+        elif prefix == "role" and value.strip() in {role.value for role in Role}:
+            role = Role(value.strip())
+            names.extend(user.username for user in uow.users.list() if user.active and user.role == role)
+        else:
+            log.warning("unknown escalation recipient tenant=%s event=%s to=%r", event.tenant_id, event.id, target)
+    return [name for name in dict.fromkeys(names) if name]
 
 
 def _display(people: dict[str, Person], username: str | None) -> str:

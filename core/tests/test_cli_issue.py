@@ -219,3 +219,59 @@ def test_json_output_carries_the_key(cli_app):
     assert issue["key"] == f"GENERAL-{issue['id']}"
     assert shown["issue"]["key"] == issue["key"]
     assert listed["issues"][0]["key"] == issue["key"]
+
+
+def test_list_rejects_unknown_status(cli_app):
+    result = invoke_cli(cli_app, "issue", "list", "--status", "bogus", user="agent")
+
+    assert result.exit_code == 2, result.output
+    assert "--status 'bogus' does not exist in any workflow" in result.stderr
+    assert "new" in result.stderr
+
+
+def test_export_rejects_unknown_status(cli_app):
+    result = invoke_cli(cli_app, "export", "--status", "bogus", user="agent")
+
+    assert result.exit_code == 2, result.output
+    assert "--status 'bogus' does not exist" in result.stderr
+
+
+@pytest.mark.parametrize("command", [("issue", "list"), ("export",)])
+def test_created_range_backwards_rejected(cli_app, command):
+    result = invoke_cli(cli_app, *command, "--created-from", "2026-03-05", "--created-to", "2026-03-01", user="agent")
+
+    assert result.exit_code == 2, result.output
+    assert "--created-from 2026-03-05 is after --created-to 2026-03-01" in result.stderr
+
+
+@pytest.mark.parametrize("version", ["0", "-1"])
+def test_update_rejects_version_below_one(cli_app, version):
+    issue = _create(cli_app, "打印机卡纸")
+
+    result = invoke_cli(cli_app, "issue", "update", str(issue["id"]), "--title", "新标题", "--version", version, user="agent")
+
+    assert result.exit_code == 2, result.output
+    assert "--version" in result.stderr
+
+
+def test_update_rejects_version_newer_than_issue(cli_app):
+    issue = _create(cli_app, "打印机卡纸")
+
+    result = invoke_cli(cli_app, "issue", "update", str(issue["id"]), "--title", "新标题", "--version", "7", user="agent")
+
+    assert result.exit_code == 2, result.output
+    assert f"--version 7 is newer than issue {issue['key']}, which is at version 1" in result.stderr
+
+
+def test_title_with_control_character_rejected(cli_app):
+    result = invoke_cli(cli_app, "issue", "create", "--title", "打印\x07机", user="agent")
+
+    assert result.exit_code == 1, result.output
+    assert "control character U+0007 at position 3" in result.stderr
+
+
+def test_not_found_names_the_key(cli_app):
+    result = invoke_cli(cli_app, "issue", "show", "general-999", user="agent")
+
+    assert result.exit_code == 3, result.output
+    assert "Issue GENERAL-999 does not exist." in result.stderr

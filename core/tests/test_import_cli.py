@@ -352,3 +352,20 @@ def test_agent_may_not_create_queue(cli_app):
     result = invoke_cli(cli_app, "queue", "create", "it", user="agent")
 
     assert result.exit_code == 4, result.output
+
+
+def test_json_list_title_rejected_control_characters_dropped(cli_app, tmp_path, mapping_file):
+    records = [
+        {"编号": "J-1", "标题": ["list title"]},
+        {"编号": "J-2", "标题": "响铃\x07字符"},
+        {"编号": "J-3", "标题": "制表\t符"},
+    ]
+    source = tmp_path / "issues.jsonl"
+    source.write_text("\n".join(json.dumps(record, ensure_ascii=False) for record in records) + "\n", encoding="utf-8")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), user="agent")
+
+    assert result.exit_code == 1, result.output
+    assert "Read 3 rows: 2 imported" in result.stdout
+    assert "row 1: the title in '标题' is a JSON list, not text" in result.stderr
+    assert [issue.title for issue in _issues(cli_app)] == ["响铃字符", "制表 符"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from wenti.cli.base import CliError, Command, option
-from wenti.cli.issue_cmds import parse_local_time
+from wenti.cli.issue_cmds import check_status_filters, parse_created_range
 from wenti.cli.paths import check_output_path
 from wenti.cli.state import CliState, pass_state
 from wenti.domain import Priority
@@ -35,14 +35,16 @@ def export_command(state: CliState, fmt: str | None, out_path: Path | None, queu
     if fmt is None:
         suffix = out_path.suffix.lower().lstrip(".") if out_path is not None else ""
         fmt = "jsonl" if suffix in ("jsonl", "ndjson") else "csv"
+    check_status_filters(state, statuses)
+    created_start, created_end = parse_created_range(created_from, created_to, ctx.timezone)
     query = IssueQuery(
         queue=queues,
         status=statuses,
         priority=priorities,
         category=categories,
         assignee=assignees,
-        created_from=parse_local_time(created_from, ctx.timezone) if created_from else None,
-        created_to=parse_local_time(created_to, ctx.timezone, end_of_day=True) if created_to else None,
+        created_from=created_start,
+        created_to=created_end,
         sort=("id",),
     )
 

@@ -69,8 +69,16 @@ def parse_issue_ref(value: str) -> tuple[str | None, int]:
 
 
 def load_issue(state: CliState, ref: str) -> Issue:
+    from wenti.errors import NotFound
+
     queue, issue_id = parse_issue_ref(ref)
-    issue = state.app().issues.get(state.context(), issue_id)
+    try:
+        issue = state.app().issues.get(state.context(), issue_id)
+    except NotFound:
+        if queue is None:
+            raise
+        # The service knows only the number; name the key the user typed.
+        raise CliError(_("Issue {ref} does not exist.").format(ref=ref.strip().upper()), 3) from None
     if queue is not None and issue.queue.lower() != queue:
         raise CliError(_("Issue {ref} does not exist; issue {number} is {key}.").format(ref=ref, number=issue_id, key=issue.key), 3)
     return issue
@@ -99,6 +107,46 @@ def parse_local_time(value: str, timezone: str, end_of_day: bool = False) -> dt.
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
     return parsed.astimezone(dt.timezone.utc)
+
+
+def check_status_filters(state: CliState, statuses: tuple[str, ...]) -> None:
+    """Reject a `--status` value that no workflow of the tenant has; it would match nothing."""
+    if not statuses:
+        return
+    app, ctx = state.app(), state.context()
+    known = sorted({status.key for workflow in app.admin.list_workflows(ctx) for status in workflow.states})
+    for status in statuses:
+        if status not in known:
+            raise CliError(
+                _("--status {value!r} does not exist in any workflow; use one of: {choices}.").format(value=status, choices=", ".join(known)),
+                2,
+            )
+
+
+def parse_created_range(created_from: str | None, created_to: str | None, timezone: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Parse --created-from and --created-to; reject a range that ends before it starts."""
+    start = parse_local_time(created_from, timezone) if created_from else None
+    end = parse_local_time(created_to, timezone, end_of_day=True) if created_to else None
+    if start is not None and end is not None and start > end:
+        raise CliError(
+            _("--created-from {start} is after --created-to {end}; swap the two dates.").format(start=created_from, end=created_to),
+            2,
+        )
+    return start, end
+
+
+def check_expected_version(issue: Issue, expected_version: int | None) -> int:
+    """Return the version to write against; reject a `--version` the issue never had."""
+    if expected_version is None:
+        return issue.version
+    if expected_version > issue.version:
+        raise CliError(
+            _("--version {value} is newer than issue {key}, which is at version {current}; pass the version shown by wenti issue show.").format(
+                value=expected_version, key=issue.key, current=issue.version
+            ),
+            2,
+        )
+    return expected_version
 
 
 def workflows_by_queue(state: CliState) -> dict[str, Workflow]:
@@ -175,6 +223,8 @@ def issue_list(state: CliState, queues: tuple[str, ...], statuses: tuple[str, ..
     for field in sort_fields:
         if field.lstrip("-") not in SORTABLE_FIELDS:
             raise CliError(_("--sort {value!r} is invalid; sort by {fields}, with - for descending.").format(value=field, fields=", ".join(SORTABLE_FIELDS)), 2)
+    check_status_filters(state, statuses)
+    created_start, created_end = parse_created_range(created_from, created_to, ctx.timezone)
 
     query = IssueQuery(
         queue=queues,
@@ -187,8 +237,8 @@ def issue_list(state: CliState, queues: tuple[str, ...], statuses: tuple[str, ..
         tag=tag,
         text=text,
         source=source,
-        created_from=parse_local_time(created_from, ctx.timezone) if created_from else None,
-        created_to=parse_local_time(created_to, ctx.timezone, end_of_day=True) if created_to else None,
+        created_from=created_start,
+        created_to=created_end,
         sort=sort_fields,
         limit=limit,
         after=cursor,
@@ -281,13 +331,13 @@ def issue_show(state: CliState, ref: str, as_json: bool) -> None:
 @option("--tag", "tags", multiple=True, help=N_("Replace the tags; repeat for several."))
 @option("--field", "fields", multiple=True, metavar="NAME=VALUE", help=N_("Set a custom field; repeat for several."))
 @option("--assignee", help=N_("Assign to this user; an empty value unassigns."))
-@option("--version", "expected_version", type=int, help=N_("Version you read; the change is rejected if the issue changed since (default: the current version)."))
+@option("--version", "expected_version", type=click.IntRange(min=1), help=N_("Version you read; the change is rejected if the issue changed since (default: the current version)."))
 @option("--json", "as_json", is_flag=True, help=N_("Print the issue as JSON."))
 @pass_state
 def issue_update(state: CliState, ref: str, title: str | None, description: str | None, priority: str | None, category: str | None, tags: tuple[str, ...], fields: tuple[str, ...], assignee: str | None, expected_version: int | None, as_json: bool) -> None:
     app, ctx = state.app(), state.context()
     issue = load_issue(state, ref)
-    version = issue.version if expected_version is None else expected_version
+    version = check_expected_version(issue, expected_version)
 
     changes: dict[str, Any] = {}
     for name, value in (("title", title), ("description", description), ("priority", priority), ("category", category)):
@@ -319,13 +369,13 @@ def issue_update(state: CliState, ref: str, title: str | None, description: str 
 @click.argument("transition")
 @option("--field", "fields", multiple=True, metavar="NAME=VALUE", help=N_("Field the transition needs, e.g. resolution=...; repeat for several."))
 @option("--comment", help=N_("Public reply added with the transition."))
-@option("--version", "expected_version", type=int, help=N_("Version you read; the change is rejected if the issue changed since (default: the current version)."))
+@option("--version", "expected_version", type=click.IntRange(min=1), help=N_("Version you read; the change is rejected if the issue changed since (default: the current version)."))
 @option("--json", "as_json", is_flag=True, help=N_("Print the issue as JSON."))
 @pass_state
 def issue_transition(state: CliState, ref: str, transition: str, fields: tuple[str, ...], comment: str | None, expected_version: int | None, as_json: bool) -> None:
     app, ctx = state.app(), state.context()
     issue = load_issue(state, ref)
-    version = issue.version if expected_version is None else expected_version
+    version = check_expected_version(issue, expected_version)
     issue = app.issues.transition(ctx, issue.id, version, transition, fields=parse_field_options(fields) or None, comment=comment)
     if as_json:
         echo_json(issue_json(issue))

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import unicodedata
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -92,7 +93,20 @@ class RowMapper:
         fields = self.mapping.fields
         result: dict[str, Any] = {"queue": self._queue(row), "source": self.mapping.source.name}
 
-        title = _LINE_BREAKS.sub(" ", self._text_field("title", row)).strip()
+        title_column = fields["title"].column
+        raw_title = lookup(row.values, title_column) if title_column else None
+        if isinstance(raw_title, (list, dict)):
+            raise RowRejected(
+                N_("row {row}: the title in {column!r} is a JSON {kind}, not text; map title to a column that holds text."),
+                row=row.number,
+                column=title_column,
+                kind="list" if isinstance(raw_title, list) else "object",
+            )
+        # Exports carry line breaks, tabs and stray control characters (a backspace in
+        # the Hadoop JIRA set) in titles. Line breaks and tabs become spaces, the other
+        # control characters are dropped, because the issue service rejects them.
+        title = _LINE_BREAKS.sub(" ", self._text_field("title", row)).replace("\t", " ")
+        title = "".join(char for char in title if unicodedata.category(char) != "Cc").strip()
         if not title:
             column = fields["title"].column or fields["title"].template or ""
             raise RowRejected(N_("row {row}: the title is empty (from {column!r})."), row=row.number, column=column)

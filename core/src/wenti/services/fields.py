@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,6 +31,15 @@ def check_title(title: Any) -> str:
     text = str(title or "").strip()
     if not text:
         raise ValidationFailed(N_("The title is empty; give the issue a short title."))
+    for position, char in enumerate(text, start=1):
+        # Control characters (Unicode category Cc: tabs, line breaks, escape codes)
+        # break one-line displays and terminals; a title is one line of text.
+        if unicodedata.category(char) == "Cc":
+            raise ValidationFailed(
+                N_("The title contains the control character {code} at position {position}; remove it."),
+                code=f"U+{ord(char):04X}",
+                position=position,
+            )
     if len(text) > TITLE_MAX_LENGTH:
         raise ValidationFailed(
             N_("The title has {length} characters; shorten it to at most {limit}."),

@@ -12,10 +12,14 @@ from typing import Any
 
 import attrs
 
+from wenti.domain import Role
+
 METRICS = ("first_response", "resolution", "next_response")
 PRIORITY_CHANGE_MODES = ("recompute", "restart")
 ESCALATION_TRIGGERS = ("warning", "breached")
 BUILTIN_ACTIONS = ("notify", "raise_priority", "reassign_to_manager")
+# Roles a notify escalation may name as `to = "role:<role>"`.
+ROLE_NAMES = tuple(role.value for role in Role)
 
 # Events that may stop the first-response clock. `public_reply` and `internal_note` are
 # comments by someone other than the reporter; `assigned` is the first assignment.
@@ -164,7 +168,24 @@ def parse_escalation(raw: Mapping[str, Any], where: str, actions: Iterable[str])
     unknown = sorted(set(raw) - {"on", "action", "metric", "share", "to"})
     if unknown:
         raise PolicyError(f"{where} has unknown key(s) {unknown}; use on, action, metric, share, to")
-    return Escalation(on=trigger, action=action, metric=metric, share=float(share) if share is not None else None, to=raw.get("to"))
+    target = raw.get("to")
+    if target is not None and not _valid_recipient(target):
+        raise PolicyError(
+            f"{where}.to = {target!r} is invalid; use assignee, reporter, queue_manager, user:<username> or role:<{'|'.join(ROLE_NAMES)}>"
+        )
+    return Escalation(on=trigger, action=action, metric=metric, share=float(share) if share is not None else None, to=target)
+
+
+def _valid_recipient(target: Any) -> bool:
+    """Check a notify escalation's `to`: the forms the notify plugin resolves to people."""
+    if not isinstance(target, str):
+        return False
+    if target in ("assignee", "reporter", "queue_manager"):
+        return True
+    prefix, colon, value = target.partition(":")
+    if prefix == "user":
+        return bool(colon and value.strip())
+    return prefix == "role" and value in ROLE_NAMES
 
 
 def parse_policy(raw: Mapping[str, Any], index: int, actions: Iterable[str] = BUILTIN_ACTIONS) -> Policy:

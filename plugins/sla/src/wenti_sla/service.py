@@ -341,8 +341,8 @@ class SlaService:
     def _escalate(self, ctx: Context, issue_id: int, escalation: Escalation) -> None:
         """Run a built-in action. `notify` needs nothing here: it is listed in the event's `escalations`.
 
-        NOTE: the notify plugin routes SLA events by its own audience rules and does not
-        read `escalations` yet, so the `to` of a `notify` action has no effect there.
+        The notify plugin reads that list and adds the people each `to` names to the
+        event's recipients.
         """
         try:
             if escalation.action == "raise_priority":

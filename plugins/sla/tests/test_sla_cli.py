@@ -67,3 +67,14 @@ def test_bare_group_prints_help(make_wenti_app, frozen_clock):
     assert "错误" not in result.output
     assert "解释并重新计算服务级别 SLA 计时。" in result.output
     assert "显示一个问题的 SLA 到期时间是如何算出的。" in result.output
+
+
+def test_check_names_issue_key_and_metric(make_wenti_app, frozen_clock):
+    app, _first, second = two_queue_app(make_wenti_app, frozen_clock)
+    frozen_clock.set(datetime(2025, 3, 14, 10, tzinfo=SHANGHAI))
+
+    result = invoke_cli(app, "sla", "check", lang="zh_CN")
+
+    assert result.exit_code == 0, result.output
+    assert f"问题 {second.key}：解决超时" in result.output
+    assert "resolution" not in result.output

@@ -12,7 +12,7 @@ from wenti.cli.state import CliState, pass_state
 from wenti.domain import Issue
 from wenti.i18n import N_
 
-from wenti_sla.explain import DAY_LABELS, WEEKDAYS, explain_lines
+from wenti_sla.explain import DAY_LABELS, METRIC_LABELS, WEEKDAYS, explain_lines
 from wenti_sla.translation import _
 
 
@@ -74,10 +74,13 @@ def sla_recompute(state: CliState, from_history: bool = False, all_tenants: bool
 @sla_group.command("check", cls=Command, help=N_("Announce due SLA warnings and breaches now (the scheduler does this every minute)."))
 @pass_state
 def sla_check(state: CliState) -> None:
-    notices = _service(state).check_due()
+    service = _service(state)
+    notices = service.check_due()
     for notice in notices:
         kind = _("breach") if notice.kind == "breached" else _("warning")
-        click.echo(_("Issue {issue}: {kind} for {metric}").format(issue=notice.issue_id, kind=kind, metric=notice.metric))
+        metric = _(METRIC_LABELS[notice.metric]) if notice.metric in METRIC_LABELS else notice.metric
+        issue = state.app().issues.get(service.system_context(notice.tenant_id), notice.issue_id)
+        click.echo(_("Issue {issue}: {kind} for {metric}").format(issue=issue.key, kind=kind, metric=metric))
     if not notices:
         click.echo(_("No SLA warning or breach is due."))
 

@@ -171,7 +171,7 @@ def test_mapping_with_unknown_key_is_rejected(cli_app, tmp_path):
 
     result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping), user="agent", lang="zh_CN")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "typo.toml：[fields] 中有未知的键 priorty" in result.stderr
     assert "priority" in result.stderr
     assert _issues(cli_app) == []
@@ -196,7 +196,7 @@ def test_mapping_without_timezone_is_rejected(cli_app, tmp_path):
 
     result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping), user="agent")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "timezone is missing" in result.stderr
 
 
@@ -369,3 +369,64 @@ def test_json_list_title_rejected_control_characters_dropped(cli_app, tmp_path, 
     assert "Read 3 rows: 2 imported" in result.stdout
     assert "row 1: the title in '标题' is a JSON list, not text" in result.stderr
     assert [issue.title for issue in _issues(cli_app)] == ["响铃字符", "制表 符"]
+
+
+def test_missing_source_file_is_not_found(cli_app, tmp_path, mapping_file):
+    result = invoke_cli(cli_app, "import", str(tmp_path / "nope.csv"), "--mapping", str(mapping_file), user="agent")
+
+    assert result.exit_code == 3, result.output
+    assert "nope.csv: no such file." in result.stderr
+
+
+def test_bad_json_line_rejected_others_imported(cli_app, tmp_path, mapping_file):
+    lines = [
+        json.dumps({"编号": "J-1", "标题": "VPN 断线"}, ensure_ascii=False),
+        '{"编号": "J-2", "标题": ',
+        "[1, 2]",
+        json.dumps({"编号": "J-4", "标题": "邮箱满了"}, ensure_ascii=False),
+    ]
+    source = tmp_path / "issues.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), "--rejects", str(rejects), user="agent")
+
+    assert result.exit_code == 1, result.output
+    assert "Read 4 rows: 2 imported, 0 skipped as already imported, 2 rejected." in result.stdout
+    assert "row 2: not valid JSON" in result.stderr
+    assert "row 3: holds a JSON list, not an object" in result.stderr
+    assert [issue.external_id for issue in _issues(cli_app)] == ["J-1", "J-4"]
+    with open(rejects, encoding="utf-8-sig", newline="") as handle:
+        assert [row["row"] for row in csv.DictReader(handle)] == ["2", "3"]
+
+
+def test_ragged_csv_rows_rejected(cli_app, tmp_path, mapping_file):
+    source = tmp_path / "ragged.csv"
+    text = ",".join(HEADER) + "\n"
+    text += "A-1,打印机卡纸,3 号楼,低,2016-06-07 09:00:00,,新建,国网\n"
+    text += "A-2,多了一格,描述,低,2016-06-07 09:00:00,,新建,国网,多余\n"
+    text += "A-3,少了几格,描述\n"
+    text += "A-4,末尾逗号,描述,低,2016-06-07 09:00:00,,新建,国网,,\n"
+    source.write_text(text, encoding="utf-8")
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), user="agent")
+
+    assert result.exit_code == 1, result.output
+    assert "Read 4 rows: 2 imported" in result.stdout
+    assert "row 3: has 9 cells but the header has 8 columns" in result.stderr
+    assert "row 4: has 3 cells but the header has 8 columns" in result.stderr
+    assert [issue.external_id for issue in _issues(cli_app)] == ["A-1", "A-4"]
+
+
+def test_big5_file_read_as_gb18030_names_encoding(cli_app, tmp_path):
+    mapping = tmp_path / "big5.toml"
+    mapping.write_text('queue = "general"\n[source]\nexternal_id = "編號"\n[fields]\ntitle = "標題"\n', encoding="utf-8")
+    source = tmp_path / "big5.csv"
+    source.write_bytes("編號,標題\nT-1,印表機卡紙\n".encode("big5"))
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping), user="agent")
+
+    assert result.exit_code == 1, result.output
+    assert "which was read as gb18030. The encoding may be wrong" in result.stderr
+    assert 'encoding = "..."' in result.stderr
+    assert _issues(cli_app) == []

@@ -8,12 +8,13 @@ import sys
 
 import click
 
-from wenti.cli.base import Command, option, translate_error
+from wenti.cli.base import CliError, Command, option, translate_error
 from wenti.cli.state import CliState, pass_state
 from wenti.i18n import N_, _
 
 # Rejected rows printed in full; the rest are counted and go to --rejects.
 MAX_REJECTS_SHOWN = 20
+EXIT_INVALID_MAPPING = 2
 
 
 @click.command("import", cls=Command, help=N_("Import issues from a CSV, XLSX or JSON Lines file through a mapping."))
@@ -26,18 +27,32 @@ MAX_REJECTS_SHOWN = 20
 @pass_state
 def import_command(state: CliState, file: Path, mapping_path: Path, queue: str | None, dry_run: bool, rejects_path: Path | None, batch_size: int) -> None:
     from wenti.cli.paths import check_output_path
-    from wenti.importing import load_mapping, read_table, run_import, write_rejects
+    from wenti.importing import MappingError, load_mapping, read_table, run_import, write_rejects
 
     if rejects_path is not None:
         check_output_path(rejects_path, "--rejects")
-    mapping = load_mapping(mapping_path)
+    try:
+        mapping = load_mapping(mapping_path)
+    except MappingError as error:
+        # A mapping that cannot be used is a wrong command-line argument (see docs/cli.md).
+        raise CliError(translate_error(error), EXIT_INVALID_MAPPING) from None
     app, ctx = state.app(), state.context()
 
     table = read_table(file, mapping.source)
-    with click.progressbar(length=len(table.rows), label=_("Importing"), file=sys.stderr) as bar:
-        report = run_import(
-            app, ctx, file, mapping, queue=queue, dry_run=dry_run, batch_size=batch_size, on_progress=bar.update, table=table
-        )
+    try:
+        with click.progressbar(length=len(table.rows), label=_("Importing"), file=sys.stderr) as bar:
+            report = run_import(
+                app, ctx, file, mapping, queue=queue, dry_run=dry_run, batch_size=batch_size, on_progress=bar.update, table=table
+            )
+    except MappingError as error:
+        raise CliError(translate_error(error), EXIT_INVALID_MAPPING) from None
+    except KeyboardInterrupt:
+        if not dry_run:
+            click.echo(
+                _("Import interrupted. Batches written so far stay imported; run the same command again to import the rest, without duplicates."),
+                err=True,
+            )
+        raise
 
     for rejection in report.rejected[:MAX_REJECTS_SHOWN]:
         click.echo(_("Rejected row {row}: {reason}").format(row=rejection.row, reason=translate_error(rejection.error)), err=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from wenti.errors import WentiError
+from wenti.errors import NotFound, WentiError
 from wenti.exporting import unescape_formula
 from wenti.i18n import N_
 from wenti.importing.mapping import FORMATS, SourceSpec
@@ -32,6 +32,16 @@ class SourceFileError(WentiError):
     """A file that cannot be read as the mapping describes; nothing was imported."""
 
     message_id = N_("{file}: cannot be read.")
+
+
+class SourceFileNotFound(SourceFileError, NotFound):
+    """The file to import does not exist; the command line exits with the not-found code."""
+
+
+class RowRejected(WentiError):
+    """One source row that cannot become an issue. The import goes on with the other rows."""
+
+    message_id = N_("The row is invalid.")
 
 
 @attrs.frozen
@@ -47,6 +57,9 @@ class SourceTable:
     rows: list[SourceRow]
     format: str = "csv"
     encoding: str | None = None
+    # Rows the reader could not read (a bad JSON line, a CSV row with too many or
+    # too few cells); the import reports them with the rows the mapping rejects.
+    unreadable: list[tuple[SourceRow, RowRejected]] = attrs.Factory(list)
 
 
 def detect_format(path: Path, source: SourceSpec) -> str:
@@ -73,7 +86,7 @@ def read_table(path: str | Path, source: SourceSpec) -> SourceTable:
     """
     path = Path(path)
     if not path.is_file():
-        raise SourceFileError(N_("{file}: no such file."), file=str(path))
+        raise SourceFileNotFound(N_("{file}: no such file."), file=str(path))
     fmt = detect_format(path, source)
     if fmt == "xlsx":
         return _read_xlsx(path, source)
@@ -149,6 +162,7 @@ def _read_csv(text: str, file: str, encoding: str, delimiter: str) -> SourceTabl
     columns = _check_header([name.strip() for name in header], file)
 
     rows = []
+    unreadable: list[tuple[SourceRow, RowRejected]] = []
     number = 1
     while True:
         try:
@@ -162,16 +176,31 @@ def _read_csv(text: str, file: str, encoding: str, delimiter: str) -> SourceTabl
                 row=number + 1,
                 error=str(error),
             ) from None
+        # The spreadsheet row number: the reader's line count includes line breaks in cells.
         number += 1
         if not any(cell.strip() for cell in cells):
             continue
+        # Empty cells after the last column (a trailing comma) change nothing.
+        while len(cells) > len(columns) and not cells[-1].strip():
+            cells.pop()
         values = {name: (cells[index] if index < len(cells) else "") for index, name in enumerate(columns)}
+        if len(cells) != len(columns):
+            error = RowRejected(
+                N_("row {row}: has {cells} cells but the header has {columns} columns. Fix the row (often a missing or extra separator {delimiter!r}) and import it again."),
+                row=number,
+                cells=len(cells),
+                columns=len(columns),
+                delimiter=delimiter,
+            )
+            unreadable.append((SourceRow(number=number, values=values), error))
+            continue
         rows.append(SourceRow(number=number, values=values))
-    return SourceTable(path=file, columns=columns, rows=rows, encoding=encoding)
+    return SourceTable(path=file, columns=columns, rows=rows, encoding=encoding, unreadable=unreadable)
 
 
 def _read_jsonl(text: str, file: str, encoding: str) -> SourceTable:
     rows = []
+    unreadable: list[tuple[SourceRow, RowRejected]] = []
     columns: dict[str, None] = {}
     # str.splitlines() would also split at U+2028 inside JSON strings; lines end at \n only.
     for number, line in enumerate(text.split("\n"), start=1):
@@ -181,23 +210,26 @@ def _read_jsonl(text: str, file: str, encoding: str) -> SourceTable:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            raise SourceFileError(
-                N_("{file}: line {row} is not valid JSON ({error}). Each line must hold one JSON object."),
-                file=file,
+            rejected = RowRejected(
+                N_("row {row}: not valid JSON ({error} at column {column}). Each line must hold one JSON object."),
                 row=number,
                 error=error.msg,
-            ) from None
+                column=error.colno,
+            )
+            unreadable.append((SourceRow(number=number, values={"line": line}), rejected))
+            continue
         if not isinstance(record, dict):
-            raise SourceFileError(
-                N_("{file}: line {row} holds a JSON {kind}, not an object. Each line must hold one JSON object."),
-                file=file,
+            rejected = RowRejected(
+                N_("row {row}: holds a JSON {kind}, not an object. Each line must hold one JSON object."),
                 row=number,
                 kind=type(record).__name__,
             )
+            unreadable.append((SourceRow(number=number, values={"line": line}), rejected))
+            continue
         for key in record:
             columns.setdefault(key)
         rows.append(SourceRow(number=number, values=record))
-    return SourceTable(path=file, columns=tuple(columns), rows=rows, format="jsonl", encoding=encoding)
+    return SourceTable(path=file, columns=tuple(columns), rows=rows, format="jsonl", encoding=encoding, unreadable=unreadable)
 
 
 def _read_xlsx(path: Path, source: SourceSpec) -> SourceTable:

@@ -80,7 +80,8 @@ def run_import(
     check_columns(table, mapping)
     check_targets(app, ctx, mapping, queue)
     mapper = RowMapper(mapping, queue)
-    report = ImportReport(file=str(path), read=len(table.rows), dry_run=dry_run, encoding=table.encoding)
+    report = ImportReport(file=str(path), read=len(table.rows) + len(table.unreadable), dry_run=dry_run, encoding=table.encoding)
+    report.rejected.extend(Rejection(row.number, error, row.values) for row, error in table.unreadable)
     log.info("import start tenant=%s file=%s rows=%d dry_run=%s", ctx.tenant_id, path, len(table.rows), dry_run)
 
     # A dry run writes nothing, so ids seen in earlier batches are remembered here.
@@ -90,6 +91,7 @@ def run_import(
         _import_batch(app, ctx, batch, mapper, report, dry_run, seen)
         if on_progress is not None:
             on_progress(len(batch))
+    report.rejected.sort(key=lambda rejection: rejection.row)
 
     log.info(
         "import done tenant=%s file=%s read=%d imported=%d duplicates=%d rejected=%d",
@@ -106,6 +108,16 @@ def check_columns(table: SourceTable, mapping: Mapping) -> None:
     if table.format == "jsonl":
         return
     missing = sorted(mapping.columns() - set(table.columns))
+    if missing and len(missing) == len(mapping.columns()) and table.encoding not in (None, "utf-8-sig"):
+        # Every mapped column is missing: a file in another encoding (Big5 read as
+        # GB18030) decodes without error but gives a header of wrong characters.
+        raise SourceFileError(
+            N_("{file}: none of the columns the mapping reads ({missing}) is in the file, which was read as {encoding}. The encoding may be wrong: set encoding = \"...\" in [source] of the mapping (for example \"big5\"). The columns as read: {columns}."),
+            file=table.path,
+            missing=", ".join(missing),
+            encoding=table.encoding,
+            columns=", ".join(table.columns),
+        )
     if missing:
         raise SourceFileError(
             N_("{file}: the mapping reads column(s) {missing} which the file does not have. The file's columns are: {columns}. Fix the column names in the mapping."),

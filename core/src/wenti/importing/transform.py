@@ -13,19 +13,14 @@ from zoneinfo import ZoneInfo
 from wenti.errors import WentiError
 from wenti.i18n import N_
 from wenti.importing.mapping import DEFAULT_TIME_FORMATS, TIME_FIELDS, FieldSpec, Mapping, ValueMap
-from wenti.importing.readers import SourceRow
+# RowRejected is defined with the readers, which reject unreadable rows too.
+from wenti.importing.readers import RowRejected, SourceRow
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 # A sentence ends at Chinese or Western end punctuation, or at a line break.
 _SENTENCE_END = re.compile(r"[。！？!?；;]|\.(?=\s)|\n")
 # A title is one line: line breaks become spaces, other characters stay as written.
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
-
-
-class RowRejected(WentiError):
-    """One source row that cannot become an issue. The import goes on with the other rows."""
-
-    message_id = N_("The row is invalid.")
 
 
 def lookup(values: dict[str, Any], column: str | None) -> Any:

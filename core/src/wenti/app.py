@@ -23,6 +23,7 @@ from wenti.config import Config, load_config
 from wenti.domain import User
 from wenti.errors import NotFound, PermissionDenied
 from wenti.hooks import Hooks
+from wenti.i18n import N_
 from wenti.plugins import PluginHost, load_plugins
 from wenti.store import Store, UnitOfWork
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 @attrs.frozen
 class Context:
-    """Who is acting, in which tenant and language. Every service call takes one."""
+    """The acting user with their tenant, language and time zone. Every service call takes one."""
 
     tenant_id: str
     user: User
@@ -93,7 +94,7 @@ class App:
         return app
 
     def uow(self, tenant_id: str) -> UnitOfWork:
-        """A new unit of work (one transaction) for one tenant."""
+        """Open a new unit of work (one transaction) for one tenant."""
         return self.store.unit_of_work(tenant_id)
 
     def context(self, tenant_id: str, username: str, locale: str | None = None) -> Context:
@@ -105,12 +106,12 @@ class App:
         with self.uow(tenant_id) as uow:
             tenant = uow.tenants.get(tenant_id)
             if tenant is None:
-                raise NotFound("Tenant {tenant} does not exist. Run `wenti init` or create it first.", tenant=tenant_id)
+                raise NotFound(N_("Tenant {tenant} does not exist. Run `wenti init` or create it first."), tenant=tenant_id)
             user = uow.users.get(username)
         if user is None:
-            raise NotFound("User {user} does not exist in tenant {tenant}.", user=username, tenant=tenant_id)
+            raise NotFound(N_("User {user} does not exist in tenant {tenant}."), user=username, tenant=tenant_id)
         if not user.active:
-            raise PermissionDenied("User {user} is deactivated.", user=username)
+            raise PermissionDenied(N_("User {user} is deactivated."), user=username)
         return Context(
             tenant_id=tenant_id,
             user=user,
@@ -119,7 +120,7 @@ class App:
         )
 
     def plugin_config(self, name: str) -> Any:
-        """The validated config object of `[plugins.<name>]` (the class's defaults if absent)."""
+        """Return the validated config object of `[plugins.<name>]` (the class's defaults if absent)."""
         return self.config.plugin(name)
 
     def close(self) -> None:

@@ -149,6 +149,17 @@ def test_config_check_flags_url_without_backend(tmp_path, sql_only, monkeypatch)
     assert "no installed storage backend accepts the scheme 'sqlite'" in result.stderr
 
 
+def test_no_config_file_creates_no_database(tmp_path, sql_only, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(cli, ["--lang", "en", "issue", "list"])
+
+    assert result.exit_code == 6, result.output
+    assert "No configuration file" in result.stderr
+    assert "wenti init" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_missing_config_file_is_a_config_error(tmp_path, sql_only):
     result = CliRunner().invoke(cli, ["--lang", "en", "--config", str(tmp_path / "nope.toml"), "issue", "list"])
 

@@ -79,7 +79,24 @@ class CliState:
         if self._app is None:
             from wenti.app import App
 
-            self._app = App.create(config=self.config(), plugin_host=self.plugin_host())
+            config = self.config()
+            if config.path is None:
+                # Without a file the defaults point at ./wenti.db, and opening it would
+                # leave a stray database in whatever folder the command ran in.
+                from wenti.config import CONFIG_FILENAME, ENV_CONFIG
+                from wenti.errors import ConfigError
+                from wenti.i18n import N_
+
+                raise ConfigError(
+                    N_(
+                        "No configuration file: no --config option, no ${variable} and no {file} in {folder}. "
+                        "Run wenti init to create an instance here, or pass --config with the path of its {file}."
+                    ),
+                    variable=ENV_CONFIG,
+                    file=CONFIG_FILENAME,
+                    folder=str(Path.cwd()),
+                )
+            self._app = App.create(config=config, plugin_host=self.plugin_host())
         return self._app
 
     def context(self) -> Context:

@@ -76,3 +76,12 @@ def test_option_help_is_chinese(make_wenti_app):
     assert "只显示此状态的投递。" in result.output
     assert "最多显示的行数（默认：50）。" in result.output
     assert "Show only" not in result.output
+
+
+def test_core_error_is_chinese(make_wenti_app):
+    app, _first, _second = two_queue_app(make_wenti_app)
+
+    result = invoke_cli(app, "notify", "watch", "999", user="agent", lang="zh_CN")
+
+    assert result.exit_code == 3
+    assert "错误：问题 999 不存在。" in result.output

@@ -28,8 +28,8 @@ def _state() -> Any:
 
 
 def _fail(error: WentiError) -> click.ClickException:
-    text = error.translated(_)
-    return click.ClickException(text)
+    # CliError translates from every catalog (core's too) and keeps the exit code of the error type.
+    return CliError.from_error(error)
 
 
 _ISSUE_REF = re.compile(r"^(?:([A-Za-z][A-Za-z0-9_]*)-)?(\d+)$")
@@ -105,7 +105,7 @@ def retry_command(delivery_id: int) -> None:
     except WentiError as error:
         raise _fail(error) from error
     if not queued:
-        raise click.ClickException(
+        raise CliError(
             _("Delivery {id} was not found or is not dead or waiting; only those can be retried.").format(id=delivery_id)
         )
     click.echo(_("Delivery {id} is queued and will be sent in the next dispatch round.").format(id=delivery_id))

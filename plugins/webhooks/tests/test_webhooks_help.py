@@ -27,3 +27,12 @@ def test_log_help_in_both_languages(make_wenti_app):
     assert "Maximum rows" not in chinese.output
     assert english.exit_code == 0, english.output
     assert "Maximum rows to show (default: 50)." in english.output
+
+
+def test_unknown_endpoint_error_is_chinese(make_wenti_app):
+    app = make_wenti_app(config_toml="[plugins.jobs]\nautostart = false\n")
+
+    result = invoke_cli(app, "webhooks", "enable", "nosuch", lang="zh_CN")
+
+    assert result.exit_code == 3
+    assert "错误：Webhook 端点 nosuch 未配置" in result.output

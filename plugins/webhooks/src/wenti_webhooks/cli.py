@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from wenti.cli.base import Command, Group, option
+from wenti.cli.base import CliError, Command, Group, option
 from wenti.cli.state import get_state
 from wenti.errors import WentiError
 from wenti.i18n import N_
@@ -30,7 +30,7 @@ def _run(call: Any, *args: Any) -> Any:
     try:
         return call(state.app(), state.context(), *args)
     except WentiError as error:
-        raise click.ClickException(error.translated(_)) from error
+        raise CliError.from_error(error) from error
 
 
 @click.group(

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from wenti.cli.base import Command, Group, option
+from wenti.cli.base import CliError, Command, Group, option
 from wenti.cli.state import get_state
 from wenti.i18n import N_, Domain
 
@@ -47,13 +47,13 @@ def intake_group(ctx: click.Context) -> None:
 def poll_command() -> None:
     service = service_for(_app())
     if service.config.imap is None:
-        raise click.ClickException(
+        raise CliError(
             _("No [plugins.intake-email.imap] table is configured; add one with host, username and password to poll a mailbox.")
         )
     try:
         counts = poll_imap(service)
     except (ValueError, OSError) as error:
-        raise click.ClickException(_("Polling the mailbox failed: {error}").format(error=error)) from error
+        raise CliError(_("Polling the mailbox failed: {error}").format(error=error)) from error
     click.echo(_summary(counts))
 
 
@@ -61,13 +61,13 @@ def poll_command() -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def import_command(path: Path) -> None:
     if path.is_dir() and not (path / "cur").is_dir() and not (path / "new").is_dir():
-        raise click.ClickException(
+        raise CliError(
             _("{path} is a folder but not a Maildir (no cur/ or new/ inside); give an mbox file or a Maildir folder.").format(path=path)
         )
     try:
         counts = import_folder(service_for(_app()), path)
     except ValueError as error:
-        raise click.ClickException(str(error)) from error
+        raise CliError(str(error)) from error
     click.echo(_summary(counts))
 
 

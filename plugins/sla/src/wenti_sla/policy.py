@@ -68,7 +68,7 @@ class Escalation:
 
     `metric` None means every metric. `share` limits a warning action to one warning
     share (0.75); None means every warning. `to` names who is notified: `role:<role>`,
-    `user:<username>`, `assignee` or `queue_manager`.
+    `user:<username>`, `assignee`, `reporter` or `queue_manager`.
     """
 
     on: str

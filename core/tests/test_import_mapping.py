@@ -242,3 +242,12 @@ def test_priority_targets_accept_case_and_empty():
     mapping = _mapping(fields={"title": "标题", "priority": "p"}, values={"priority": {"map": {"高": "HIGH", "无": ""}}})
 
     assert mapping.values["priority"].mapping == {"高": "HIGH", "无": ""}
+
+
+def test_chinese_expected_list_is_spaced():
+    with pytest.raises(MappingError) as caught:
+        _mapping(values={"priority": {"map": {"A": "high"}, "unknown": "drop"}})
+
+    chinese = caught.value.translated(core.translations("zh_CN").gettext)
+
+    assert "应为 reject, keep, default。" in chinese

@@ -87,6 +87,11 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
+            if len(body) < length:
+                # The sender died mid-request: like any HTTP server, drop the partial
+                # body unread instead of judging its signature.
+                self.close_connection = True
+                return
             headers = {name.lower(): value for name, value in self.headers.items()}
             behaviour = receiver.next_behaviour()
             with receiver.lock:

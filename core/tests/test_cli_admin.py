@@ -291,6 +291,45 @@ def test_help_follows_lang_option(make_wenti_app):
     assert "Short title of the issue." in english.stdout
 
 
+CORE_COMMANDS = [
+    (),
+    ("init",),
+    ("config", "check"),
+    ("issue", "list"),
+    ("issue", "update"),
+    ("import",),
+    ("export",),
+    ("outbox",),
+    ("queue", "create"),
+    ("demo",),
+]
+
+
+@pytest.mark.parametrize("command", CORE_COMMANDS)
+def test_core_help_has_no_english_words(make_wenti_app, command):
+    import re
+
+    app = make_wenti_app(config_toml=SQL_ONLY)
+
+    result = invoke_cli(app, *command, "--help", lang="zh_CN")
+
+    assert result.exit_code == 0, result.output
+    # Option names, choices, quoted values and default values stay ASCII, and so
+    # does "wenti"; the words click adds around them must be Chinese.
+    prose = re.sub(r"(--?[\w-]+|\[[\w|.=]+\]|\$?WENTI_\w+|\bwenti\b|\"[^\"]*\"|默认：[^;\]]*)", "", result.stdout)
+    english = [word for word in re.findall(r"\b(?:OPTIONS|TEXT|INTEGER|FILE|default|required|Usage|Options|Commands)\b", prose)]
+    assert english == [], result.stdout
+    assert "选项：" in result.stdout
+
+
+def test_missing_config_message_is_all_chinese(tmp_path, sql_only):
+    result = CliRunner().invoke(cli, ["--lang", "zh_CN", "--config", str(tmp_path / "nope.toml"), "issue", "list"])
+
+    assert result.exit_code == 6
+    assert "--config 选项" in result.stderr
+    assert "the --config option" not in result.stderr
+
+
 class BrokenPlugin:
     @hookimpl
     def register_commands(self):

@@ -82,9 +82,9 @@ def test_import_keeps_good_rows_and_rejects_bad_ones(cli_app, tmp_path, mapping_
 
     assert result.exit_code == 1, result.output
     assert "Read 5 rows: 2 imported, 0 skipped as already imported, 3 rejected." in result.stdout
-    assert "Rejected row 4: row 4: unknown priority 'P0'" in result.stderr
-    assert "Rejected row 5: row 5: created_at '六月七日' is not a time" in result.stderr
-    assert "Rejected row 6: row 6: the title is empty" in result.stderr
+    assert "Rejected row 4: unknown priority 'P0'" in result.stderr
+    assert "Rejected row 5: created_at '六月七日' is not a time" in result.stderr
+    assert "Rejected row 6: the title is empty (from '标题'). Fill in the title" in result.stderr
     issues = _issues(cli_app)
     assert [issue.external_id for issue in issues] == ["A-1", "A-2"]
     first = issues[0]
@@ -285,8 +285,8 @@ def test_rejected_rows_are_reported_in_chinese(cli_app, tmp_path, mapping_file):
     result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), user="agent", lang="zh_CN")
 
     assert result.exit_code == 1
-    assert "拒绝第 2 行：第 2 行：未知的 priority 值 'P0'。" in result.stderr
-    assert "拒绝第 3 行：第 3 行：created_at 的值 '六月七日' 不是可识别格式的时间" in result.stderr
+    assert "拒绝第 2 行：未知的 priority 值 'P0'。" in result.stderr
+    assert "拒绝第 3 行：created_at 的值 '六月七日' 不是可识别格式的时间" in result.stderr
     assert "共读取 2 行：导入 0 行，0 行已导入过而跳过，拒绝 2 行。" in result.stdout
     assert _issues(cli_app) == []
 

@@ -109,7 +109,7 @@ class App:
                 raise NotFound(N_("Tenant {tenant} does not exist. Run `wenti init` or create it first."), tenant=tenant_id)
             user = uow.users.get(username)
         if user is None:
-            raise NotFound(N_("User {user} does not exist in tenant {tenant}."), user=username, tenant=tenant_id)
+            raise NotFound(N_("User {user} does not exist in tenant {tenant}; check the user name, or ask an admin to create the user."), user=username, tenant=tenant_id)
         if not user.active:
             raise PermissionDenied(N_("User {user} is deactivated."), user=username)
         return Context(

@@ -346,7 +346,7 @@ def env_plugin_list(variable: str) -> list[str] | None:
 def _find_config_file(path: str | Path | None) -> Path | None:
     if path is not None:
         candidate = Path(path)
-        source = "the --config option"
+        source = Text(N_("the --config option"))
     elif os.environ.get(ENV_CONFIG):
         candidate = Path(os.environ[ENV_CONFIG])
         source = f"${ENV_CONFIG}"

@@ -74,6 +74,10 @@ class HelpFormatter(click.HelpFormatter):
     def section(self, name: str) -> Any:
         return super().section(_(_HELP_HEADINGS.get(name, name)))
 
+    def write_heading(self, heading: str) -> None:
+        # Chinese puts a full-width colon after a heading.
+        self.write(f"{'':>{self.current_indent}}{_('{heading}:').format(heading=heading)}\n")
+
 
 class Context(click.Context):
     formatter_class = HelpFormatter
@@ -125,15 +129,62 @@ class _TranslatedHelpOption:
         return option
 
 
-class Command(_TranslatedHelp, _TranslatedHelpOption, click.Command):
+# Metavars click and wenti write in usage lines and option lists, as msgids.
+METAVARS = (
+    N_("[OPTIONS]"),
+    N_("COMMAND [ARGS]..."),
+    N_("TEXT"),
+    N_("INTEGER"),
+    N_("INTEGER RANGE"),
+    N_("FILE"),
+    N_("DATE"),
+    N_("USER"),
+    N_("NAME"),
+    N_("NAME=VALUE"),
+    N_("ISSUE"),
+    N_("KEY"),
+    N_("CATEGORY"),
+)
+
+
+class _TranslatedUsage:
+    """Mixin for commands: `[OPTIONS]` and argument names in the usage line go through the catalog."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [_(piece) for piece in super().collect_usage_pieces(ctx)]  # type: ignore[misc]
+
+
+class Command(_TranslatedHelp, _TranslatedHelpOption, _TranslatedUsage, click.Command):
     context_class = Context
 
 
 class Option(_TranslatedHelp, click.Option):
-    pass
+    """An option whose metavar and help extras (`[default: 1]`, `[required]`) are translated."""
+
+    def make_metavar(self, ctx: click.Context) -> str:
+        return _(super().make_metavar(ctx))
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        if self.hidden:
+            return None
+        help_text = self.help or ""
+        extra = self.get_help_extra(ctx)
+        items = []
+        if "envvars" in extra:
+            items.append(_("env var: {var}").format(var=", ".join(extra["envvars"])))
+        if "default" in extra:
+            items.append(_("default: {default}").format(default=extra["default"]))
+        if "range" in extra:
+            items.append(extra["range"])
+        if "required" in extra:
+            items.append(_("required"))
+        if items:
+            joined = "; ".join(items)
+            help_text = f"{help_text}  [{joined}]" if help_text else f"[{joined}]"
+        return self.get_help_spec(ctx), help_text
 
 
-class Group(_TranslatedHelp, _TranslatedHelpOption, click.Group):
+class Group(_TranslatedHelp, _TranslatedHelpOption, _TranslatedUsage, click.Group):
     command_class = Command
     context_class = Context
 

@@ -27,7 +27,7 @@ EXIT_INVALID_MAPPING = 2
 @pass_state
 def import_command(state: CliState, file: Path, mapping_path: Path, queue: str | None, dry_run: bool, rejects_path: Path | None, batch_size: int) -> None:
     from wenti.cli.paths import check_output_path
-    from wenti.importing import MappingError, load_mapping, read_table, run_import, write_rejects
+    from wenti.importing import MappingError, RowRejected, load_mapping, read_table, run_import, write_rejects
 
     if rejects_path is not None:
         check_output_path(rejects_path, "--rejects")
@@ -55,7 +55,12 @@ def import_command(state: CliState, file: Path, mapping_path: Path, queue: str |
         raise
 
     for rejection in report.rejected[:MAX_REJECTS_SHOWN]:
-        click.echo(_("Rejected row {row}: {reason}").format(row=rejection.row, reason=translate_error(rejection.error)), err=True)
+        reason = translate_error(rejection.error)
+        if isinstance(rejection.error, RowRejected):
+            # These messages start with the row number already ("row 4: ...").
+            click.echo(_("Rejected {reason}").format(reason=reason), err=True)
+        else:
+            click.echo(_("Rejected row {row}: {reason}").format(row=rejection.row, reason=reason), err=True)
     hidden = len(report.rejected) - MAX_REJECTS_SHOWN
     if hidden > 0:
         click.echo(_("... and {count} more rejected rows; use --rejects FILE to get them all.").format(count=hidden), err=True)

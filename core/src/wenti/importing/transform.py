@@ -104,7 +104,7 @@ class RowMapper:
         title = "".join(char for char in title if unicodedata.category(char) != "Cc").strip()
         if not title:
             column = fields["title"].column or fields["title"].template or ""
-            raise RowRejected(N_("row {row}: the title is empty (from {column!r})."), row=row.number, column=column)
+            raise RowRejected(N_("row {row}: the title is empty (from {column!r}). Fill in the title, or map title to another column or a template."), row=row.number, column=column)
         result["title"] = title
 
         if "description" in fields:

@@ -132,7 +132,7 @@ class AdminService:
         with self.app.uow(ctx.tenant_id) as uow:
             user = uow.users.get(username)
             if user is None:
-                raise NotFound(N_("User {user} does not exist in tenant {tenant}."), user=username, tenant=ctx.tenant_id)
+                raise NotFound(N_("User {user} does not exist in tenant {tenant}; check the user name, or ask an admin to create the user."), user=username, tenant=ctx.tenant_id)
             updated = attrs.evolve(user, **changes)
             uow.users.update(updated)
             uow.audit.add(
@@ -164,7 +164,7 @@ class AdminService:
         with self.app.uow(ctx.tenant_id) as uow:
             user = uow.users.get(ctx.username)
             if user is None:
-                raise NotFound(N_("User {user} does not exist in tenant {tenant}."), user=ctx.username, tenant=ctx.tenant_id)
+                raise NotFound(N_("User {user} does not exist in tenant {tenant}; check the user name, or ask an admin to create the user."), user=ctx.username, tenant=ctx.tenant_id)
             updated = attrs.evolve(user, **changes)
             if changes:
                 uow.users.update(updated)
@@ -192,7 +192,7 @@ class AdminService:
                 return existing
             for member in members:
                 if uow.users.get(member) is None:
-                    raise ValidationFailed(N_("User {user} does not exist in this tenant."), user=member)
+                    raise ValidationFailed(N_("User {user} does not exist in this tenant; check the user name, or ask an admin to create the user."), user=member)
             team = uow.teams.add(Team(ctx.tenant_id, key, name, list(members)))
             uow.audit.add(audit_entry(ctx.tenant_id, ctx.username, "team.create", "team", key, now))
             uow.commit()

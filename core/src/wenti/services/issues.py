@@ -513,14 +513,14 @@ class IssueService:
 
     def _check_user_exists(self, uow: UnitOfWork, username: str, role_name: str) -> None:
         if self._user(uow, username) is None:
-            raise ValidationFailed(N_("User {user} does not exist in this tenant."), user=username)
+            raise ValidationFailed(N_("User {user} does not exist in this tenant; check the user name, or ask an admin to create the user."), user=username)
 
     def _check_assignable(self, uow: UnitOfWork, username: str | None) -> None:
         if username is None:
             return
         user = self._user(uow, username)
         if user is None or not user.active:
-            raise ValidationFailed(N_("User {user} does not exist in this tenant."), user=username)
+            raise ValidationFailed(N_("User {user} does not exist in this tenant; check the user name, or ask an admin to create the user."), user=username)
         if not user.role.includes(Role.AGENT):
             raise ValidationFailed(N_("User {user} is a reporter and cannot be assigned issues; pick an agent."), user=username)
 

@@ -11,6 +11,7 @@ import click
 from wenti.cli.base import CliError, Command, Group, option
 from wenti.cli.state import CliState
 from wenti.errors import WentiError
+from wenti.i18n import N_
 
 from wenti_web import accounts
 from wenti_web.config import web_config
@@ -49,10 +50,10 @@ def _first_run_logins(app: Any, tenant_id: str) -> list[tuple[str, str]]:
     return logins
 
 
-@click.command("serve", cls=Command, help="Serve the web app and the REST API.")
-@option("--host", metavar="ADDRESS", help="Address to listen on (default: [plugins.web] host, 127.0.0.1).")
-@option("--port", type=int, metavar="PORT", help="TCP port (default: [plugins.web] port, 8000).")
-@option("--workers", type=int, metavar="N", help="Worker processes (default: [plugins.web] workers, 1).")
+@click.command("serve", cls=Command, help=N_("Serve the web app and the REST API."))
+@option("--host", metavar="ADDRESS", help=N_("Address to listen on (default: [plugins.web] host, 127.0.0.1)."))
+@option("--port", type=int, metavar="PORT", help=N_("TCP port (default: [plugins.web] port, 8000)."))
+@option("--workers", type=int, metavar="N", help=N_("Worker processes (default: [plugins.web] workers, 1)."))
 @pass_state
 def serve(state: CliState, host: str | None, port: int | None, workers: int | None) -> None:
     import uvicorn
@@ -98,12 +99,12 @@ def serve(state: CliState, host: str | None, port: int | None, workers: int | No
     )
 
 
-@click.group("web", cls=Group, help="Manage web sign-in: passwords, sessions and API tokens.")
+@click.group("web", cls=Group, help=N_("Manage web sign-in: passwords, sessions and API tokens."))
 def web_group() -> None:
     pass
 
 
-@web_group.command("set-password", help="Set a user's web password (asks for it, or reads it from $WENTI_PASSWORD).")
+@web_group.command("set-password", help=N_("Set a user's web password (asks for it, or reads it from $WENTI_PASSWORD)."))
 @click.argument("username")
 @pass_state
 def set_password(state: CliState, username: str) -> None:
@@ -115,7 +116,7 @@ def set_password(state: CliState, username: str) -> None:
     click.echo(_("Password of {user} set; their sessions were ended.").format(user=username))
 
 
-@web_group.command("end-sessions", help="End every web session of a user.")
+@web_group.command("end-sessions", help=N_("End every web session of a user."))
 @click.argument("username")
 @pass_state
 def end_sessions(state: CliState, username: str) -> None:
@@ -123,10 +124,10 @@ def end_sessions(state: CliState, username: str) -> None:
     click.echo(_("Ended {count} sessions of {user}.").format(count=count, user=username))
 
 
-@web_group.command("create-token", help="Create an API token for a user and print it once.")
+@web_group.command("create-token", help=N_("Create an API token for a user and print it once."))
 @click.argument("username")
-@option("--name", default="cli", show_default=True, help="Label shown in the token list.")
-@option("--scope", "scopes", multiple=True, default=("read", "write"), show_default=True, help="read, write or admin; repeat for several.")
+@option("--name", default="cli", show_default=True, help=N_("Label shown in the token list."))
+@option("--scope", "scopes", multiple=True, default=("read", "write"), show_default=True, help=N_("read, write or admin; repeat for several."))
 @pass_state
 def create_token(state: CliState, username: str, name: str, scopes: tuple[str, ...]) -> None:
     from wenti_web import tokens

@@ -468,3 +468,11 @@ def test_init_hides_database_password(url, shown):
     from wenti.cli.admin_cmds import redact_url
 
     assert redact_url(url) == shown
+
+
+def test_group_without_subcommand_shows_help():
+    result = CliRunner().invoke(cli, ["--lang", "en", "config"])
+
+    assert result.exit_code == 0, result.output
+    assert "check" in result.output
+    assert "Error" not in result.output

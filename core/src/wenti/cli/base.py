@@ -188,6 +188,14 @@ class Group(_TranslatedHelp, _TranslatedHelpOption, _TranslatedUsage, click.Grou
     command_class = Command
     context_class = Context
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # A group named without a subcommand shows its help and succeeds, instead of
+        # click's "missing command" usage error.
+        if not args and not self.invoke_without_command:
+            click.echo(ctx.get_help(), color=ctx.color)
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

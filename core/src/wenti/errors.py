@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from wenti.i18n import N_
+
 
 class WentiError(Exception):
     """Base class. `message_id` is a gettext msgid with `{name}` placeholders."""
 
-    message_id: str = "An error occurred."
+    message_id: str = N_("An error occurred.")
 
     # `message_id` is positional-only so a parameter of the same name can fill a placeholder.
     def __init__(self, message_id: str | None = None, /, **params: Any) -> None:
@@ -24,17 +26,17 @@ class WentiError(Exception):
 
 
 class NotFound(WentiError):
-    message_id = "Not found."
+    message_id = N_("Not found.")
 
 
 class PermissionDenied(WentiError):
-    message_id = "Permission denied."
+    message_id = N_("Permission denied.")
 
 
 class ValidationFailed(WentiError):
     """Raised when input or a validation hook rejects a change; `reasons` lists why."""
 
-    message_id = "The change was rejected: {reasons}"
+    message_id = N_("The change was rejected: {reasons}")
 
     def __init__(self, message_id: str | None = None, /, reasons: list[str] | None = None, **params: Any) -> None:
         self.reasons = list(reasons or [])
@@ -46,12 +48,12 @@ class ValidationFailed(WentiError):
 class Conflict(WentiError):
     """A write based on a stale version; nothing was changed."""
 
-    message_id = "Issue {key} was changed by someone else (you had version {expected}, it is now {actual}). Reload it and try again."
+    message_id = N_("Issue {key} was changed by someone else (you had version {expected}, it is now {actual}). Reload it and try again.")
 
 
 class ConfigError(WentiError):
-    message_id = "{file}: [{table}] {key} = {value!r} is invalid: {expected}"
+    message_id = N_("{file}: [{table}] {key} = {value!r} is invalid: {expected}")
 
 
 class PluginError(WentiError):
-    message_id = "Plugin {plugin} ({dist} {version}) failed: {error}"
+    message_id = N_("Plugin {plugin} ({dist} {version}) failed: {error}")

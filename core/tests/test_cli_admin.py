@@ -322,6 +322,24 @@ def test_core_help_has_no_english_words(make_wenti_app, command):
     assert "选项：" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("issue", "show"), "错误：缺少参数 问题。"),
+        (("issue", "list", "--limt", "3"), "错误：没有选项 --limt。您是否想用 --limit？"),
+        (("import", "x.csv"), "错误：缺少选项 '--mapping'。"),
+        (("issue", "list", "--limit", "0"), "错误：'--limit' 的值无效："),
+    ],
+)
+def test_usage_errors_in_chinese(make_wenti_app, args, expected):
+    app = make_wenti_app(config_toml=SQL_ONLY)
+
+    result = invoke_cli(app, *args, lang="zh_CN")
+
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr
+
+
 def test_missing_config_message_is_all_chinese(tmp_path, sql_only):
     result = CliRunner().invoke(cli, ["--lang", "zh_CN", "--config", str(tmp_path / "nope.toml"), "issue", "list"])
 

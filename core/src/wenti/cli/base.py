@@ -84,13 +84,35 @@ class Context(click.Context):
 
 
 def show_usage_error(error: click.UsageError) -> None:
-    """Print a usage error in the user's language; click's own detail text stays English."""
+    """Print a usage error in the user's language.
+
+    NOTE: the detail click gives for a bad value (such as "0 is not in the range
+    1<=x<=1000.") stays English; the sentence around it is translated.
+    """
     if error.ctx is not None:
         command = error.ctx.command_path
         click.echo(error.ctx.get_usage(), err=True)
         click.echo(_("Try '{command} --help' for help.").format(command=command), err=True)
         click.echo("", err=True)
-    click.echo(_("Error: {message}").format(message=error.format_message()), err=True)
+    click.echo(_("Error: {message}").format(message=usage_error_text(error)), err=True)
+
+
+def usage_error_text(error: click.UsageError) -> str:
+    """Translate the usage errors people meet most: missing, unknown and invalid parameters."""
+    param = getattr(error, "param", None)
+    hint = param.get_error_hint(error.ctx) if param is not None and error.ctx is not None else None
+    if isinstance(error, click.MissingParameter) and hint is not None:
+        if (error.param_type or param.param_type_name) == "argument":
+            return _("Missing argument {name}.").format(name=_(hint.strip("'")))
+        return _("Missing option {name}.").format(name=hint)
+    if isinstance(error, click.NoSuchOption):
+        if error.possibilities:
+            names = ", ".join(sorted(error.possibilities))
+            return _("No such option: {name}. Did you mean {names}?").format(name=error.option_name, names=names)
+        return _("No such option: {name}.").format(name=error.option_name)
+    if isinstance(error, click.BadParameter) and hint is not None:
+        return _("Invalid value for {name}: {detail}").format(name=hint, detail=error.message)
+    return error.format_message()
 
 
 class _TranslatedHelp:

@@ -304,6 +304,7 @@ def test_missing_queue_fails_before_any_row(cli_app, tmp_path):
     assert "--queue general" in result.stderr
     assert "wenti queue create it" in result.stderr
     assert "Rejected row" not in result.stderr
+    assert "Importing" not in result.stderr
     assert _issues(cli_app) == []
 
 

@@ -407,7 +407,7 @@ def test_ragged_csv_rows_rejected(cli_app, tmp_path, mapping_file):
     text += "A-1,打印机卡纸,3 号楼,低,2016-06-07 09:00:00,,新建,华东\n"
     text += "A-2,多了一格,描述,低,2016-06-07 09:00:00,,新建,华东,多余\n"
     text += "A-3,少了几格,描述\n"
-    text += "A-4,末尾逗号,描述,低,2016-06-07 09:00:00,,新建,国网,,\n"
+    text += "A-4,末尾逗号,描述,低,2016-06-07 09:00:00,,新建,华东,,\n"
     source.write_text(text, encoding="utf-8")
 
     result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), user="agent")

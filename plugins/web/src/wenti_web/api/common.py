@@ -11,7 +11,8 @@ from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.serialization import encode_json
 
-from wenti_web.auth import provide_principal
+from wenti_web.auth import Principal, provide_principal, wenti_app
+from wenti_web.idempotency import request_hash, run_idempotent
 from wenti_web.problems import ApiProblem, handle_exception
 
 
@@ -83,3 +84,16 @@ def problem_for(request: Request) -> Any:
 
     return convert
 
+
+def idempotent_post(request: Request, principal: Principal, key: str | None, raw_body: bytes, execute) -> Response:
+    """Run a creating POST's `execute` at most once per `Idempotency-Key`, keyed on its path and body."""
+    return run_idempotent(
+        wenti_app(request),
+        principal.ctx.tenant_id,
+        principal.username,
+        key,
+        request_hash("POST", request.url.path, raw_body),
+        execute,
+        encode,
+        problem_for(request),
+    )

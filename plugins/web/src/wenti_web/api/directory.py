@@ -10,7 +10,7 @@ from wenti.errors import NotFound, PermissionDenied
 
 from wenti_web import accounts, tokens
 from wenti_web.threads import in_thread
-from wenti_web.api.common import API_DEPENDENCIES, PROBLEM_RESPONSES, encode, problem_for, reject_unknown_fields
+from wenti_web.api.common import API_DEPENDENCIES, PROBLEM_RESPONSES, idempotent_post, reject_unknown_fields
 from wenti_web.api.issues import IdempotencyKey
 from wenti_web.api.models import (
     MeOut,
@@ -27,7 +27,6 @@ from wenti_web.api.models import (
     WorkflowOut,
 )
 from wenti_web.auth import Principal, require_admin_scope, wenti_app
-from wenti_web.idempotency import request_hash, run_idempotent
 from wenti_web.problems import ApiProblem
 
 
@@ -42,18 +41,6 @@ def _token_out(token: tokens.ApiToken) -> TokenOut:
         revoked_at=token.revoked_at,
     )
 
-
-def _idempotent(request: Request, principal: Principal, key: str | None, raw_body: bytes, execute) -> Response:
-    return run_idempotent(
-        wenti_app(request),
-        principal.ctx.tenant_id,
-        principal.username,
-        key,
-        request_hash("POST", request.url.path, raw_body),
-        execute,
-        encode,
-        problem_for(request),
-    )
 
 
 class DirectoryController(Controller):
@@ -126,7 +113,7 @@ class DirectoryController(Controller):
             problem = policy_problem(data.password, data.username)
             if problem:
                 raise ApiProblem("validation-failed", problem)
-        return _idempotent(request, principal, idempotency_key, raw_body, execute)
+        return idempotent_post(request, principal, idempotency_key, raw_body, execute)
 
     @patch("/users/{username:str}", responses=PROBLEM_RESPONSES, tags=["users"], summary="Change a user (admin)")
     @in_thread
@@ -184,7 +171,7 @@ class DirectoryController(Controller):
             team = app.admin.create_team(principal.ctx, data.key, data.name, data.members)
             return Response(TeamOut.of(team), status_code=201)
 
-        return _idempotent(request, principal, idempotency_key, raw_body, execute)
+        return idempotent_post(request, principal, idempotency_key, raw_body, execute)
 
     @patch("/teams/{key:str}", responses=PROBLEM_RESPONSES, tags=["teams"], summary="Change a team (queue manager)")
     @in_thread
@@ -257,7 +244,7 @@ class DirectoryController(Controller):
                 uow.commit()
             return Response(TokenCreated(token=text, info=_token_out(token)), status_code=201)
 
-        return _idempotent(request, principal, idempotency_key, raw_body, execute)
+        return idempotent_post(request, principal, idempotency_key, raw_body, execute)
 
     @delete("/me/tokens/{token_id:str}", responses=PROBLEM_RESPONSES, tags=["me"], summary="Revoke an API token", status_code=204)
     @in_thread

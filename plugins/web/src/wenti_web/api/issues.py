@@ -11,7 +11,7 @@ from litestar.params import HeaderParameter, Parameter
 from wenti.store import SORTABLE_FIELDS, IssueQuery
 
 from wenti_web.threads import in_thread
-from wenti_web.api.common import API_DEPENDENCIES, PROBLEM_RESPONSES, encode, problem_for, reject_unknown_fields
+from wenti_web.api.common import API_DEPENDENCIES, PROBLEM_RESPONSES, idempotent_post, reject_unknown_fields
 from wenti_web.api.models import (
     AssignRequest,
     CommentCreate,
@@ -28,7 +28,6 @@ from wenti_web.api.models import (
 )
 from wenti_web.auth import Principal, wenti_app
 from wenti_web.config import WebConfig
-from wenti_web.idempotency import request_hash, run_idempotent
 from wenti_web.preconditions import etag, expected_version
 from wenti_web.problems import ApiProblem
 
@@ -227,16 +226,7 @@ class IssueController(Controller):
             )
             return issue_response(issue, 201, location=True)
 
-        return run_idempotent(
-            app,
-            principal.ctx.tenant_id,
-            principal.username,
-            idempotency_key,
-            request_hash("POST", request.url.path, raw_body),
-            execute,
-            encode,
-            problem_for(request),
-        )
+        return idempotent_post(request, principal, idempotency_key, raw_body, execute)
 
     @get("/{issue_id:int}", responses=PROBLEM_RESPONSES, summary="Read an issue")
     @in_thread
@@ -335,16 +325,7 @@ class IssueController(Controller):
             comment = app.issues.comment(principal.ctx, issue_id, data.body, data.visibility, source="api")
             return Response(CommentOut.of(comment), status_code=201)
 
-        return run_idempotent(
-            app,
-            principal.ctx.tenant_id,
-            principal.username,
-            idempotency_key,
-            request_hash("POST", request.url.path, raw_body),
-            execute,
-            encode,
-            problem_for(request),
-        )
+        return idempotent_post(request, principal, idempotency_key, raw_body, execute)
 
     @get("/{issue_id:int}/links", responses=PROBLEM_RESPONSES, summary="List links")
     @in_thread
@@ -370,16 +351,7 @@ class IssueController(Controller):
             link = app.issues.link(principal.ctx, issue_id, data.target_id, data.type)
             return Response(LinkOut.of(link), status_code=201)
 
-        return run_idempotent(
-            app,
-            principal.ctx.tenant_id,
-            principal.username,
-            idempotency_key,
-            request_hash("POST", request.url.path, raw_body),
-            execute,
-            encode,
-            problem_for(request),
-        )
+        return idempotent_post(request, principal, idempotency_key, raw_body, execute)
 
     @get("/{issue_id:int}/history", responses=PROBLEM_RESPONSES, summary="History events")
     @in_thread

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 class Clock(Protocol):
     def now(self) -> datetime:
-        """The current time as an aware UTC datetime."""
+        """Return the current time as an aware UTC datetime."""
         ...
 
 
@@ -20,7 +20,7 @@ class SystemClock:
 
 
 class FrozenClock:
-    """A clock that moves only when told to; thread-safe."""
+    """A thread-safe clock that moves only when a test calls `advance()` or `set()`."""
 
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:

@@ -36,7 +36,7 @@ _ROLE_RANK = {Role.REPORTER: 0, Role.AGENT: 1, Role.QUEUE_MANAGER: 2, Role.ADMIN
 
 
 class StateCategory(str, enum.Enum):
-    """What a workflow state means to SLA clocks and reports."""
+    """Category of a workflow state, which SLA clocks and reports read."""
 
     OPEN = "open"
     WAITING = "waiting"
@@ -280,7 +280,7 @@ class Event:
 
 @attrs.frozen
 class AuditEntry:
-    """Who did what to which object; kept apart from issue history for governance."""
+    """Record of an actor's action on an object, kept apart from issue history for governance."""
 
     tenant_id: str
     actor: str

@@ -20,7 +20,7 @@ class WentiError(Exception):
         super().__init__(self.message_id.format(**params) if params else self.message_id)
 
     def translated(self, gettext: Any) -> str:
-        """The message in the language of `gettext`, with parameters filled in."""
+        """Return the message in the language of `gettext`, with parameters filled in."""
         text = gettext(self.message_id)
         return text.format(**self.params) if self.params else text
 

@@ -1,7 +1,7 @@
 """Records that registration hooks return.
 
 Each record names what it registers; the plugin manager stamps `plugin` with the
-name of the plugin that returned it, so conflicts and `wenti plugins list` can say
+name of the plugin that returned it, so conflicts and `wenti plugins list` can show
 where a name came from. Records are frozen attrs classes so they can be shared.
 """
 

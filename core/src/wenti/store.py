@@ -6,7 +6,7 @@ to one tenant, with one repository per aggregate. Repositories never commit: the
 unit of work owns commit and rollback. Every repository method filters by the unit
 of work's tenant, so no call can read or write another tenant's rows.
 
-`wenti.testing.contract` holds the test suite every backend must pass.
+`wenti.testing.contract` contains the test suite every backend must pass.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class TenantRepository(Protocol):
     def add(self, tenant: Tenant) -> None: ...
 
     def list(self) -> list[Tenant]:
-        """Every tenant. This is the one read that crosses tenants; system tasks such as
+        """Return every tenant. This is the one read that crosses tenants; system tasks such as
         the outbox dispatcher use it to visit each tenant in turn."""
         ...
 
@@ -226,7 +226,7 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
     def sql_connection(self) -> Any:
-        """The SQLAlchemy `Connection` of this transaction, for plugins that own tables.
+        """Return the SQLAlchemy `Connection` of this transaction, for plugins that own tables.
 
         Raises `NotImplementedError` on a backend that is not SQL.
         """

@@ -1,7 +1,7 @@
 """Issue commands and queries: create, update, transition, assign, comment, link.
 
 Each command runs in one unit of work: it loads what it needs, checks the actor's
-role and the queue's workflow, asks validation hooks, writes the change with its
+role and the queue's workflow, calls validation hooks, writes the change with its
 history event, audit row and outbox rows, and commits. A stale `expected_version`
 raises `Conflict` before anything is written; the repository's compare-and-swap
 catches the race where two writers pass that check at once.

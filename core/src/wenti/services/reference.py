@@ -4,7 +4,7 @@ These rows change rarely, but looking them up cost more than half of the time of
 creating an issue. The admin service clears a tenant's entries whenever it changes
 one of them, so changes made in this process show at once. A change made by
 another process (a second web worker, the command line) shows after at most
-`ttl_seconds`; until then a deactivated user can still be assigned there.
+`ttl_seconds`. Until then a deactivated user can still be assigned in this process.
 """
 
 from __future__ import annotations

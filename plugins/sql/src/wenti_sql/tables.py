@@ -174,6 +174,23 @@ issue_tags = Table(
     **MYSQL_TABLE_ARGS,
 )
 
+# The number of issues per (queue, status, category, priority) of each tenant, so
+# dashboards read one row per combination instead of one row per issue. Triggers on
+# wenti_issues keep it exact in the same transaction as every issue write. The
+# triggers are created by migration 0002, not by this metadata. A NULL category is
+# stored as `counts.NO_CATEGORY`, because a primary key column cannot be NULL.
+issue_counts = Table(
+    "wenti_issue_counts",
+    metadata,
+    Column("tenant_id", String(KEY), primary_key=True),
+    Column("queue", String(KEY), primary_key=True),
+    Column("status", String(KEY), primary_key=True),
+    Column("category", String(NAME), primary_key=True),
+    Column("priority", String(16), primary_key=True),
+    Column("n", Integer(), nullable=False),
+    **MYSQL_TABLE_ARGS,
+)
+
 comments = Table(
     "wenti_comments",
     metadata,

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, delete, false, func, inse
 
 from wenti.domain import Issue, Priority
 from wenti.store import SORTABLE_FIELDS, ConcurrencyConflict, IssueQuery, Page
-from wenti_sql import cursor, tables
+from wenti_sql import counts, cursor, tables
 from wenti_sql.errors import UnsupportedQuery
 from wenti_sql.mapping import from_row, json_safe, to_row
 from wenti_sql.repositories import Repository
@@ -173,6 +173,8 @@ class SqlIssueRepository(Repository):
         return Page(items=items, next_cursor=next_cursor)
 
     def count(self, query: IssueQuery) -> int:
+        if counts.answerable((), query):
+            return counts.count(self.connection, self.tenant_id, _stored_priorities(query))
         statement = self._filtered(select(func.count()).select_from(_issues), query)
         return int(self.connection.execute(statement).scalar_one())
 
@@ -183,6 +185,8 @@ class SqlIssueRepository(Repository):
         for field in fields:
             if field not in GROUPABLE_FIELDS:
                 raise UnsupportedQuery(reason=f"cannot group by {field!r}; use one of {', '.join(GROUPABLE_FIELDS)}")
+        if counts.answerable(fields, query):
+            return counts.count_by(self.connection, self.tenant_id, fields, _stored_priorities(query))
         columns = [_issues.c[field] for field in fields]
         statement = self._filtered(select(*columns, func.count()).select_from(_issues), query).group_by(*columns)
         return {tuple(row[:-1]): int(row[-1]) for row in self.connection.execute(statement)}
@@ -287,6 +291,11 @@ def _priority(value: Any) -> Priority:
         raise UnsupportedQuery(
             reason=f"priority {value!r} is unknown; use one of {', '.join(p.value for p in Priority)}"
         ) from None
+
+
+def _stored_priorities(query: IssueQuery) -> IssueQuery:
+    """Return `query` with its priority filter checked and turned into stored values."""
+    return attrs.evolve(query, priority=tuple(_priority(value).value for value in query.priority))
 
 
 def _custom_field_condition(key: str, value: Any) -> ColumnElement[bool]:

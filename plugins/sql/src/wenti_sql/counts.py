@@ -1,0 +1,85 @@
+"""Issue counts read from `wenti_issue_counts` instead of scanning `wenti_issues`.
+
+The table contains one row per (tenant, queue, status, category, priority) with the
+number of issues in it, kept exact by the triggers that migration
+`0002_issue_counts` creates. A count can be read from it when it groups and
+filters only on those four fields; `answerable` decides that, and the issue
+repository falls back to a GROUP BY over `wenti_issues` for every other query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+from sqlalchemy import Connection, ColumnElement, func, select
+
+from wenti.store import IssueQuery
+from wenti_sql import tables
+
+# The category stored for issues without one. The service layer stores an empty
+# category as NULL, so no issue has '' as its category.
+NO_CATEGORY = ""
+
+COUNTED_FIELDS = ("queue", "status", "category", "priority")
+
+# IssueQuery fields that choose the page of a list and do not change a count.
+_PAGING_FIELDS = ("sort", "limit", "after")
+
+_counts = tables.issue_counts
+_DEFAULT_QUERY = IssueQuery()
+
+
+def answerable(fields: Sequence[str], query: IssueQuery) -> bool:
+    """Return True when the counts table can compute a count grouped by `fields` and filtered by `query`."""
+    if any(field not in COUNTED_FIELDS for field in fields):
+        return False
+    # An issue with the category '' would be counted under NULL, so such a filter
+    # reads the issues themselves.
+    if NO_CATEGORY in query.category:
+        return False
+    for attribute in attrs.fields(IssueQuery):
+        name = attribute.name
+        if name in COUNTED_FIELDS or name in _PAGING_FIELDS:
+            continue
+        if getattr(query, name) != getattr(_DEFAULT_QUERY, name):
+            return False
+    return True
+
+
+def count(connection: Connection, tenant_id: str, query: IssueQuery) -> int:
+    """Count the issues of `tenant_id` that match the queue, status, category and priority filters of `query`.
+
+    `query.priority` contains stored priority values (`Priority.value`), checked by the caller.
+    """
+    statement = select(func.coalesce(func.sum(_counts.c.n), 0)).where(*_conditions(tenant_id, query))
+    return int(connection.execute(statement).scalar_one())
+
+
+def count_by(connection: Connection, tenant_id: str, fields: Sequence[str], query: IssueQuery) -> dict[tuple[Any, ...], int]:
+    """Count matching issues per combination of `fields`, as `SqlIssueRepository.count_by` returns them."""
+    columns = [_counts.c[field] for field in fields]
+    total = func.sum(_counts.c.n)
+    statement = select(*columns, total).where(*_conditions(tenant_id, query)).group_by(*columns).having(total > 0)
+
+    category_position = fields.index("category") if "category" in fields else None
+    result: dict[tuple[Any, ...], int] = {}
+    for row in connection.execute(statement):
+        key = list(row[:-1])
+        if category_position is not None and key[category_position] == NO_CATEGORY:
+            key[category_position] = None
+        result[tuple(key)] = int(row[-1])
+    return result
+
+
+def _conditions(tenant_id: str, query: IssueQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [_counts.c.tenant_id == tenant_id]
+    for field in ("queue", "status", "category"):
+        values = getattr(query, field)
+        if values:
+            conditions.append(_counts.c[field].in_(values))
+    if query.priority:
+        # The issue repository has turned the priorities into their stored values.
+        conditions.append(_counts.c.priority.in_(query.priority))
+    return conditions

@@ -40,6 +40,17 @@ class ReferenceCache:
             self._entries[cache_key] = (now + self.ttl_seconds, value)
         return value
 
+    def peek(self, kind: str, tenant_id: str, key: str) -> tuple[bool, Any]:
+        """Return (True, value) for a fresh entry, else (False, None), without loading.
+
+        For callers that must not do I/O, such as code running on an event loop.
+        """
+        with self._lock:
+            entry = self._entries.get((kind, tenant_id, key), _MISSING)
+        if entry is _MISSING or entry[0] <= time.monotonic():
+            return False, None
+        return True, entry[1]
+
     def invalidate(self, tenant_id: str) -> None:
         """Forget every entry of one tenant."""
         with self._lock:

@@ -15,10 +15,11 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+import anyio.to_thread
 import attrs
 from litestar import Request
 from wenti.app import App, Context
-from wenti.domain import Role
+from wenti.domain import Role, Tenant, User
 from wenti.errors import NotFound
 from wenti.i18n import normalize_locale
 
@@ -26,6 +27,7 @@ from wenti_web import sessions, tokens
 from wenti_web.config import WebConfig
 from wenti_web.problems import ApiProblem, LoginRequired
 from wenti_web.sessions import Session
+from wenti_web.token_cache import token_cache
 from wenti_web.tokens import ApiToken
 
 log = logging.getLogger(__name__)
@@ -84,15 +86,24 @@ def anonymous_locale(request: Request) -> str:
     return normalize_locale(first) if first else normalize_locale(None)
 
 
-def _context(uow: Any, tenant_id: str, username: str, request: Request, is_api: bool) -> Context | None:
-    """Build the acting context inside the unit of work that authenticated the request.
+def _tenant_and_user(app: App, uow: Any, tenant_id: str, username: str) -> tuple[Tenant | None, User | None]:
+    """Read the tenant and the user through the reference cache, loading misses in `uow`.
+
+    The admin service clears a tenant's cache entries when it changes a user, so a
+    user deactivated through this process is rejected on the next request. A change
+    made by another process shows within the cache's TTL.
+    """
+    tenant = app.references.get("tenant", tenant_id, tenant_id, lambda: uow.tenants.get(tenant_id))
+    user = app.references.get("user", tenant_id, username, lambda: uow.users.get(username))
+    return tenant, user
+
+
+def _context(tenant_id: str, tenant: Tenant | None, user: User | None, request: Request, is_api: bool) -> Context | None:
+    """Build the acting context of a request.
 
     Follows `App.context`: an unknown tenant or user, or a deactivated user, has no
-    context. Reading them in the same transaction as the session or token saves a
-    transaction per request.
+    context.
     """
-    tenant = uow.tenants.get(tenant_id)
-    user = uow.users.get(username)
     if tenant is None or user is None or not user.active:
         return None
     ctx = Context(tenant_id=tenant_id, user=user, locale=user.locale or tenant.locale, timezone=tenant.timezone)
@@ -103,17 +114,42 @@ def _context(uow: Any, tenant_id: str, username: str, request: Request, is_api: 
     return ctx
 
 
+def _from_cached_token(app: App, request: Request, value: str) -> Principal | None:
+    """Build the principal from cached rows only, without I/O. Return None when the database must be asked."""
+    parsed = tokens.parse(value)
+    if parsed is None:
+        return None
+    token_id, secret, tenant_id = parsed
+    token = token_cache(app).get(tenant_id, token_id, secret, app.clock.now())
+    if token is None:
+        return None
+    tenant_found, tenant = app.references.peek("tenant", tenant_id, tenant_id)
+    user_found, user = app.references.peek("user", tenant_id, token.username)
+    if not (tenant_found and user_found):
+        return None
+    ctx = _context(tenant_id, tenant, user, request, is_api=True)
+    return None if ctx is None else Principal(ctx=ctx, token=token)
+
+
 def _from_token(app: App, request: Request, value: str) -> Principal | None:
     parsed = tokens.parse(value)
     if parsed is None:
         return None
     token_id, secret, tenant_id = parsed
     now = app.clock.now()
+    cache = token_cache(app)
+    generation = cache.generation
+    ctx = None
     with app.uow(tenant_id) as uow:
         token = tokens.authenticate(uow.sql_connection(), tenant_id, token_id, secret, now)
-        ctx = _context(uow, tenant_id, token.username, request, is_api=True) if token is not None else None
+        if token is not None:
+            tenant, user = _tenant_and_user(app, uow, tenant_id, token.username)
+            ctx = _context(tenant_id, tenant, user, request, is_api=True)
         uow.commit()
-    return None if ctx is None else Principal(ctx=ctx, token=token)
+    if ctx is None or token is None:
+        return None
+    cache.put(token, secret, generation)
+    return Principal(ctx=ctx, token=token)
 
 
 def _from_session(app: App, config: WebConfig, request: Request) -> Principal | None:
@@ -132,12 +168,30 @@ def _from_session(app: App, config: WebConfig, request: Request) -> Principal | 
                 idle=timedelta(minutes=config.session_idle_minutes),
                 absolute=timedelta(hours=config.session_absolute_hours),
             )
-            is_api = request.url.path.startswith("/api/")
-            ctx = _context(uow, tenant_id, session.username, request, is_api) if session is not None else None
+            ctx = None
+            if session is not None:
+                # Read fresh rather than through the reference cache: a session has no cached
+                # fast path, so this read is what ends it when another process deactivates the user.
+                tenant, user = uow.tenants.get(tenant_id), uow.users.get(session.username)
+                ctx = _context(tenant_id, tenant, user, request, is_api=request.url.path.startswith("/api/"))
             uow.commit()
     except NotFound:
         return None
     return None if ctx is None or session is None else Principal(ctx=ctx, session=session)
+
+
+def _bearer_value(request: Request) -> str | None:
+    """Return the token of an `Authorization: Bearer` header, or None without the header.
+
+    Raises a 401 problem when the header is malformed.
+    """
+    authorization = request.headers.get("authorization", "")
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise ApiProblem("not-authenticated", "The Authorization header must be 'Bearer <API token>'.")
+    return value.strip()
 
 
 def resolve_principal(request: Request) -> Principal | None:
@@ -146,17 +200,31 @@ def resolve_principal(request: Request) -> Principal | None:
     if "principal" in state:
         return state["principal"]
     app = wenti_app(request)
-    authorization = request.headers.get("authorization", "")
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise ApiProblem("not-authenticated", "The Authorization header must be 'Bearer <API token>'.")
-        principal = _from_token(app, request, value.strip())
+    value = _bearer_value(request)
+    if value is not None:
+        principal = _from_cached_token(app, request, value) or _from_token(app, request, value)
         if principal is None:
             raise ApiProblem("not-authenticated", "The API token is invalid, expired or revoked.")
     else:
         principal = _from_session(app, web_settings(request), request)
     state["principal"] = principal
+    return principal
+
+
+def resolve_cached_principal(request: Request) -> Principal | None:
+    """Authenticate an API-token request from the caches alone, without I/O.
+
+    Returns None when the database has to be asked; `resolve_principal` does that.
+    """
+    state = request.scope.setdefault("state", {})
+    if "principal" in state:
+        return state["principal"]
+    value = _bearer_value(request)
+    if value is None:
+        return None
+    principal = _from_cached_token(wenti_app(request), request, value)
+    if principal is not None:
+        state["principal"] = principal
     return principal
 
 
@@ -176,9 +244,15 @@ def require_scope(principal: Principal, request: Request) -> None:
         raise ApiProblem("forbidden", "This API token lacks the {scope} scope.", scope=needed)
 
 
-def provide_principal(request: Request) -> Principal:
-    """Dependency of API handlers: the signed-in principal, scope- and CSRF-checked, or 401."""
-    principal = resolve_principal(request)
+async def provide_principal(request: Request) -> Principal:
+    """Dependency of API handlers: the signed-in principal, scope- and CSRF-checked, or 401.
+
+    A token found in the caches is checked on the event loop; everything else runs in
+    a worker thread, because it reads the database.
+    """
+    principal = resolve_cached_principal(request)
+    if principal is None:
+        principal = await anyio.to_thread.run_sync(resolve_principal, request)
     if principal is None:
         raise ApiProblem(
             "not-authenticated",

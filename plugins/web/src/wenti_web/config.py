@@ -12,6 +12,11 @@ def _positive(instance: Any, attribute: attrs.Attribute, value: int) -> None:
         raise ValueError(f"{attribute.name} must be a positive number, got {value!r}")
 
 
+def _cache_seconds(instance: Any, attribute: attrs.Attribute, value: int) -> None:
+    if not 0 <= value <= 60:
+        raise ValueError(f"{attribute.name} must be between 0 and 60 seconds, got {value!r}")
+
+
 @attrs.frozen
 class WebConfig:
     """Settings of the web app. Times are in minutes unless the name says otherwise."""
@@ -34,6 +39,10 @@ class WebConfig:
     # Stored responses of Idempotency-Key requests are kept at least this long.
     idempotency_hours: int = attrs.field(default=24, validator=_positive)
     api_page_max: int = attrs.field(default=200, validator=_positive)
+    # How long a worker reuses an API token check without asking the database, so a
+    # token revoked through another worker still works for up to this long. 0 turns
+    # the cache off. At most 60, because the token's `last_used_at` is recorded once a minute.
+    token_cache_seconds: int = attrs.field(default=5, validator=_cache_seconds)
 
 
 def web_config(app: Any) -> WebConfig:

@@ -20,6 +20,7 @@ from wenti.errors import ConfigError
 
 from wenti_web.config import WebConfig, max_upload_bytes, web_config
 from wenti_web.problems import PROBLEM_TYPES, handle_exception
+from wenti_web.token_cache import token_cache
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,7 @@ def create_app(app: App, config: WebConfig | None = None, *, debug: bool = False
     )
     litestar_app.state["wenti"] = app
     litestar_app.state["web_config"] = config
+    token_cache(app, config.token_cache_seconds)
     litestar_app.state["blob_store"] = open_blob_store(app)
     litestar_app.state["max_upload_bytes"] = upload_limit
     return litestar_app

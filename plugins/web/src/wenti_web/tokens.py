@@ -35,7 +35,7 @@ class ApiToken:
     revoked_at: datetime | None = None
 
 
-def _secret_hash(secret: str) -> str:
+def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
@@ -84,7 +84,7 @@ def create(
             tenant_id=tenant_id,
             username=username,
             name=name,
-            secret_hash=_secret_hash(secret),
+            secret_hash=secret_hash(secret),
             scopes=" ".join(scopes),
             created_at=now,
             expires_at=expires_at,
@@ -99,7 +99,7 @@ def authenticate(conn: Any, tenant_id: str, token_id: str, secret: str, now: dat
     row = conn.execute(
         select(api_tokens).where(and_(api_tokens.c.id == token_id, api_tokens.c.tenant_id == tenant_id))
     ).first()
-    if row is None or not hmac.compare_digest(row.secret_hash, _secret_hash(secret)):
+    if row is None or not hmac.compare_digest(row.secret_hash, secret_hash(secret)):
         return None
     token = _from_row(row)
     if token.revoked_at is not None:

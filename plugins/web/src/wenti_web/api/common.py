@@ -46,7 +46,7 @@ PROBLEM_RESPONSES = {
 }
 
 API_DEPENDENCIES = {
-    "principal": Provide(provide_principal, sync_to_thread=True),
+    "principal": Provide(provide_principal),
     "raw_body": Provide(provide_raw_body),
 }
 

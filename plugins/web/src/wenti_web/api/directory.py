@@ -28,6 +28,7 @@ from wenti_web.api.models import (
 )
 from wenti_web.auth import Principal, require_admin_scope, wenti_app
 from wenti_web.problems import ApiProblem
+from wenti_web.token_cache import token_cache
 
 
 def _token_out(token: tokens.ApiToken) -> TokenOut:
@@ -257,3 +258,4 @@ class DirectoryController(Controller):
                 raise NotFound("API token {token} does not exist.", token=token_id)
             tokens.revoke(conn, principal.ctx.tenant_id, token_id, app.clock.now())
             uow.commit()
+        token_cache(app).invalidate(principal.ctx.tenant_id, token_id)

@@ -28,6 +28,7 @@ from wenti_web.auth import (
 from wenti_web.problems import ApiProblem
 from wenti_web.rendering import Translator, render
 from wenti_web.sessions import cookie_value
+from wenti_web.token_cache import token_cache
 from wenti_web.ui.common import UI_DEPENDENCIES, FormData, checked_form, form_value, safe_next, see_other
 
 
@@ -216,6 +217,7 @@ def revoke_token(request: Request, principal: Principal, token_id: str, data: Fo
         if token is not None and token.username == principal.username:
             tokens.revoke(conn, principal.ctx.tenant_id, token_id, app.clock.now())
             uow.commit()
+            token_cache(app).invalidate(principal.ctx.tenant_id, token_id)
     return see_other("/settings")
 
 

@@ -20,7 +20,8 @@ from wenti.domain import Issue, Priority
 from wenti.store import SORTABLE_FIELDS, ConcurrencyConflict, IssueQuery, Page
 from wenti_sql import counts, cursor, tables
 from wenti_sql.errors import UnsupportedQuery
-from wenti_sql.mapping import from_row, json_safe, to_row
+from wenti_sql.mapping import from_row, json_safe
+from wenti_sql.rawinsert import RawInsert
 from wenti_sql.repositories import Repository
 from wenti_sql.types import UTCDateTime
 
@@ -45,6 +46,13 @@ _issues = tables.issues
 _FIELD_KEY = re.compile(r"[\w-]+")
 
 _DATETIME_FIELDS = ("created_at", "updated_at", "first_responded_at", "resolved_at", "closed_at")
+
+# The columns an issue write sets, in the order `SqlIssueRepository._values` returns them.
+ISSUE_COLUMNS = (
+    "tenant_id", "queue", "title", "description", "reporter", "status", "priority", "priority_rank",
+    "category", "tags", "custom_fields", "assignee", "source", "external_id", *_DATETIME_FIELDS, "version",
+)
+_INSERT_ISSUE = RawInsert(_issues, ISSUE_COLUMNS, returning="id")
 
 
 def sort_expression(field: str) -> ColumnElement[Any]:
@@ -80,8 +88,6 @@ class SqlIssueRepository(Repository):
         if not issues:
             return []
         rows = [self._values(issue) for issue in issues]
-        for row in rows:
-            del row["id"]
         with self.translate_integrity("issue", _external_ids(issues)):
             ids = self._insert_returning_ids(rows)
 
@@ -90,27 +96,27 @@ class SqlIssueRepository(Repository):
         self._write_tags(issues)
         return list(issues)
 
-    def _insert_returning_ids(self, rows: list[dict[str, Any]]) -> list[int]:
+    def _insert_returning_ids(self, rows: list[tuple[Any, ...]]) -> list[int]:
         dialect = self.connection.dialect
         if len(rows) == 1:
-            return [self.connection.execute(insert(_issues), rows[0]).inserted_primary_key[0]]
+            return [_INSERT_ISSUE.insert_one(self.connection, rows[0])]
         if dialect.name == "sqlite":
             return self._insert_many_sqlite(rows)
         if dialect.insert_executemany_returning_sort_by_parameter_order:
             statement = insert(_issues).returning(_issues.c.id, sort_by_parameter_order=True)
-            return [row[0] for row in self.connection.execute(statement, rows)]
+            return [row[0] for row in self.connection.execute(statement, [dict(zip(ISSUE_COLUMNS, row)) for row in rows])]
         # MySQL has no INSERT ... RETURNING, so each row is inserted on its own to
         # learn its id.
         # NOTE: this path has not run against a MySQL server; the tests use MariaDB.
-        return [self.connection.execute(insert(_issues).values(**row)).inserted_primary_key[0] for row in rows]
+        return [_INSERT_ISSUE.insert_one(self.connection, row) for row in rows]
 
-    def _insert_many_sqlite(self, rows: list[dict[str, Any]]) -> list[int]:
+    def _insert_many_sqlite(self, rows: list[tuple[Any, ...]]) -> list[int]:
         # SQLite does not promise the order of RETURNING rows, so SQLAlchemy would send
         # one INSERT per row to match ids to rows. One executemany is faster, and its
         # ids can be read back. SQLite gives a new row the largest rowid plus one, and
         # this transaction holds the write lock from its first INSERT to its commit.
         # The batch's ids are therefore the newest ones, in order.
-        self.connection.execute(insert(_issues), rows)
+        _INSERT_ISSUE.insert_many(self.connection, rows)
         newest = select(_issues.c.id).order_by(_issues.c.id.desc()).limit(len(rows))
         ids = list(reversed(self.connection.execute(newest).scalars().all()))
         if len(ids) != len(rows) or ids[-1] - ids[0] != len(rows) - 1:
@@ -122,8 +128,8 @@ class SqlIssueRepository(Repository):
         self.check_tenant("issue", issue.tenant_id)
         if issue.id is None:
             raise ValueError(f"issue {issue.title!r} has no id; add it before updating it")
-        values = self._values(issue)
-        del values["id"], values["tenant_id"]
+        values = dict(zip(ISSUE_COLUMNS, self._values(issue)))
+        del values["tenant_id"]
         statement = (
             update(_issues)
             .where(_issues.c.id == issue.id, _issues.c.tenant_id == self.tenant_id, _issues.c.version == expected_version)
@@ -246,7 +252,8 @@ class SqlIssueRepository(Repository):
             conditions.append(_ids_condition(query.ids))
         return conditions
 
-    def _values(self, issue: Issue) -> dict[str, Any]:
+    def _values(self, issue: Issue) -> tuple[Any, ...]:
+        """Return the column values of `issue` in `ISSUE_COLUMNS` order."""
         self.check_tenant("issue", issue.tenant_id)
         if issue.created_at is None:
             raise ValueError(f"issue {issue.title!r} has no created_at; the service layer sets it from its clock")
@@ -254,15 +261,32 @@ class SqlIssueRepository(Repository):
             value = getattr(issue, field)
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"issue {issue.title!r} has a naive {field} {value.isoformat()}; attach a time zone before storing it")
-        values = to_row(issue)
         priority = _priority(issue.priority)
-        values["priority"] = priority.value
-        values["priority_rank"] = priority.rank
-        values["tags"] = json_safe(list(issue.tags))
-        values["custom_fields"] = json_safe(issue.custom_fields)
-        if values["updated_at"] is None:
-            values["updated_at"] = issue.created_at
-        return values
+        tags = list(issue.tags)
+        if not all(type(tag) is str for tag in tags):
+            tags = json_safe(tags)
+        return (
+            issue.tenant_id,
+            issue.queue,
+            issue.title,
+            issue.description,
+            issue.reporter,
+            issue.status,
+            priority.value,
+            priority.rank,
+            issue.category,
+            tags,
+            json_safe(issue.custom_fields) if issue.custom_fields else {},
+            issue.assignee,
+            issue.source,
+            issue.external_id,
+            issue.created_at,
+            issue.updated_at if issue.updated_at is not None else issue.created_at,
+            issue.first_responded_at,
+            issue.resolved_at,
+            issue.closed_at,
+            issue.version,
+        )
 
     def _write_tags(self, issues: Sequence[Issue]) -> None:
         rows = [

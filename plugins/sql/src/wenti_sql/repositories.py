@@ -32,6 +32,10 @@ from wenti.domain import (
 from wenti_sql import tables
 from wenti_sql.errors import DuplicateKey, RowNotFound, WrongTenant
 from wenti_sql.mapping import from_row, json_safe, structure, to_row
+from wenti_sql.rawinsert import RawInsert
+
+_INSERT_EVENT = RawInsert(tables.events, ("id", "tenant_id", "issue_id", "type", "actor", "at", "changes", "data"))
+_INSERT_AUDIT = RawInsert(tables.audit_log, ("tenant_id", "actor", "action", "object_type", "object_id", "at", "detail"))
 
 
 def integrity_kind(error: IntegrityError) -> str:
@@ -323,19 +327,19 @@ class SqlEventRepository(Repository):
             if not event.id:
                 raise ValueError(f"event {event.type} of issue {event.issue_id} has no id; give it a uuid hex before storing it")
             rows.append(
-                {
-                    "id": event.id,
-                    "tenant_id": event.tenant_id,
-                    "issue_id": event.issue_id,
-                    "type": event.type,
-                    "actor": event.actor,
-                    "at": event.at,
-                    "changes": json_safe(event.changes),
-                    "data": json_safe(event.data),
-                }
+                (
+                    event.id,
+                    event.tenant_id,
+                    event.issue_id,
+                    event.type,
+                    event.actor,
+                    event.at,
+                    json_safe(event.changes) if event.changes else [],
+                    json_safe(event.data) if event.data else {},
+                )
             )
         with self.translate_integrity("event", ", ".join(event.id for event in events)):
-            self.connection.execute(insert(tables.events), rows)
+            _INSERT_EVENT.insert_many(self.connection, rows)
 
     def list(self, issue_id: int) -> list[Event]:
         table = tables.events
@@ -358,11 +362,18 @@ class SqlAuditRepository(Repository):
         rows = []
         for entry in entries:
             self.check_tenant("audit entry", entry.tenant_id)
-            values = to_row(entry)
-            values.pop("id")
-            values["detail"] = json_safe(entry.detail)
-            rows.append(values)
-        self.connection.execute(insert(tables.audit_log), rows)
+            rows.append(
+                (
+                    entry.tenant_id,
+                    entry.actor,
+                    entry.action,
+                    entry.object_type,
+                    entry.object_id,
+                    entry.at,
+                    json_safe(entry.detail) if entry.detail else {},
+                )
+            )
+        _INSERT_AUDIT.insert_many(self.connection, rows)
 
     def list(self, object_type: str | None = None, object_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
         """Newest entries first, optionally only those of one object type or object."""

@@ -27,7 +27,7 @@ EXIT_INVALID_MAPPING = 2
 @pass_state
 def import_command(state: CliState, file: Path, mapping_path: Path, queue: str | None, dry_run: bool, rejects_path: Path | None, batch_size: int) -> None:
     from wenti.cli.paths import check_output_path
-    from wenti.importing import MappingError, RowRejected, load_mapping, read_table, run_import, write_rejects
+    from wenti.importing import MappingError, RowRejected, load_mapping, open_source, run_import, write_rejects
     from wenti.importing.runner import check_columns, check_targets
 
     if rejects_path is not None:
@@ -39,12 +39,12 @@ def import_command(state: CliState, file: Path, mapping_path: Path, queue: str |
         raise CliError(translate_error(error), EXIT_INVALID_MAPPING) from None
     app, ctx = state.app(), state.context()
 
-    table = read_table(file, mapping.source)
+    table = open_source(file, mapping.source)
     try:
         # Checked again inside run_import; here so that no progress bar shows before the error.
         check_columns(table, mapping)
         check_targets(app, ctx, mapping, queue)
-        with click.progressbar(length=len(table.rows), label=_("Importing"), file=sys.stderr) as bar:
+        with click.progressbar(length=table.row_count, label=_("Importing"), file=sys.stderr) as bar:
             report = run_import(
                 app, ctx, file, mapping, queue=queue, dry_run=dry_run, batch_size=batch_size, on_progress=bar.update, table=table
             )

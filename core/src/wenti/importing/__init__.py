@@ -7,7 +7,7 @@ See `docs/import.md` for the mapping format.
 """
 
 from wenti.importing.mapping import Mapping, MappingError, load_mapping, parse_mapping
-from wenti.importing.readers import SourceFileError, SourceTable, decode_text, read_table
+from wenti.importing.readers import SourceFileError, SourceStream, SourceTable, decode_text, detect_encoding, open_source, read_table
 from wenti.importing.runner import ImportReport, Rejection, run_import, write_rejects
 from wenti.importing.transform import RowMapper, RowRejected
 
@@ -19,9 +19,12 @@ __all__ = [
     "RowMapper",
     "RowRejected",
     "SourceFileError",
+    "SourceStream",
     "SourceTable",
     "decode_text",
+    "detect_encoding",
     "load_mapping",
+    "open_source",
     "parse_mapping",
     "read_table",
     "run_import",

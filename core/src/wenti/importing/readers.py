@@ -1,8 +1,12 @@
 """Readers for the files people import: CSV, Excel (XLSX) and JSON Lines.
 
-Each reader returns a `SourceTable`: the column names and the rows as dicts, each
-with the number a person would look for in the file (the spreadsheet row for CSV
-and XLSX, where the header is row 1; the line number for JSON Lines).
+`open_source` opens a file for import: it checks that the whole file decodes and,
+for CSV, that every row parses, then returns a `SourceStream` whose rows are read
+again from the file batch by batch, so a file of a million rows is never held in
+memory. Each row carries the number a person would look for in the file (the
+spreadsheet row for CSV and XLSX, where the header is row 1; the line number for
+JSON Lines). `read_table` reads a whole file into a `SourceTable`, for callers that
+want every row at once.
 
 CSV files from Chinese offices arrive as UTF-8 with or without a byte-order mark,
 or as GBK/GB18030 (what Excel writes on a Chinese Windows). With `encoding = "auto"`
@@ -12,11 +16,14 @@ with the byte offsets when neither decodes the whole file.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import datetime as dt
-import io
+import itertools
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +68,38 @@ class SourceTable:
     # too few cells); the import reports them with the rows the mapping rejects.
     unreadable: list[tuple[SourceRow, RowRejected]] = attrs.Factory(list)
 
+    @property
+    def row_count(self) -> int:
+        return len(self.rows) + len(self.unreadable)
+
+    def items(self) -> Iterator[tuple[SourceRow, RowRejected | None]]:
+        """Yield every row with None, or with the reason it could not be read, in file order."""
+        entries: list[tuple[SourceRow, RowRejected | None]] = [(row, None) for row in self.rows]
+        entries.extend(self.unreadable)
+        entries.sort(key=lambda entry: entry[0].number)
+        return iter(entries)
+
+
+@attrs.frozen
+class SourceStream:
+    """A file checked and opened for import; `items()` reads its rows from the file on each call.
+
+    `columns` is empty for JSON Lines, where every record names its own keys.
+    `row_count` counts the rows `items()` yields; for XLSX it comes from the
+    sheet's stored dimensions, which editing programs may leave too large.
+    """
+
+    path: str
+    columns: tuple[str, ...]
+    format: str
+    encoding: str | None
+    row_count: int
+    _read: Callable[[], Iterator[tuple[SourceRow, RowRejected | None]]] = attrs.field(alias="read")
+
+    def items(self) -> Iterator[tuple[SourceRow, RowRejected | None]]:
+        """Yield every row with None, or with the reason it could not be read, in file order."""
+        return self._read()
+
 
 def detect_format(path: Path, source: SourceSpec) -> str:
     """The file format from the mapping, else from the file suffix."""
@@ -79,29 +118,57 @@ def detect_format(path: Path, source: SourceSpec) -> str:
 
 
 def read_table(path: str | Path, source: SourceSpec) -> SourceTable:
-    """Read the whole file into memory.
+    """Read the whole file into memory; `open_source` reads it batch by batch instead."""
+    stream = open_source(path, source)
+    rows: list[SourceRow] = []
+    unreadable: list[tuple[SourceRow, RowRejected]] = []
+    columns: dict[str, None] = dict.fromkeys(stream.columns)
+    for row, error in stream.items():
+        if error is not None:
+            unreadable.append((row, error))
+            continue
+        rows.append(row)
+        if stream.format == "jsonl":
+            for key in row.values:
+                columns.setdefault(key)
+    return SourceTable(
+        path=stream.path, columns=tuple(columns), rows=rows, format=stream.format, encoding=stream.encoding, unreadable=unreadable
+    )
 
-    NOTE: files are read in one piece, which suits spreadsheets of up to a few
-    hundred thousand rows; a larger export should be split first.
+
+def open_source(path: str | Path, source: SourceSpec) -> SourceStream:
+    """Check the file and open it for reading row by row.
+
+    Raises `SourceFileError` before any row is read when the file cannot be
+    decoded, a CSV row has broken quoting, or the header is missing or invalid, so
+    an import that starts never stops half-way because of the file's form.
     """
     path = Path(path)
     if not path.is_file():
         raise SourceFileNotFound(N_("{file}: no such file."), file=str(path))
     fmt = detect_format(path, source)
     if fmt == "xlsx":
-        return _read_xlsx(path, source)
+        return _open_xlsx(path, source)
+    encoding = detect_encoding(path, source.encoding)
+    if fmt == "jsonl":
+        return _open_jsonl(path, encoding)
+    return _open_csv(path, encoding, source.delimiter, source.unescape_formulas)
+
+
+def _text_lines(path: Path, encoding: str, newline: str) -> Iterator[str]:
+    """Yield the decoded lines of a file that `detect_encoding` accepted."""
     try:
-        data = path.read_bytes()
+        with open(path, encoding=encoding, newline=newline) as handle:
+            yield from handle
+    except UnicodeDecodeError:
+        # The file decoded when the import began, so it was changed since.
+        raise SourceFileError(
+            N_("{file}: changed while it was imported and no longer decodes as {encoding}. Import it again when it is complete."),
+            file=str(path),
+            encoding=encoding,
+        ) from None
     except OSError as error:
         raise SourceFileError(N_("{file}: cannot be read: {error}"), file=str(path), error=error.strerror or str(error)) from None
-    text, encoding = decode_text(data, str(path), source.encoding)
-    if fmt == "jsonl":
-        return _read_jsonl(text, str(path), encoding)
-    table = _read_csv(text, str(path), encoding, source.delimiter)
-    if source.unescape_formulas:
-        rows = [SourceRow(row.number, {name: unescape_formula(value) for name, value in row.values.items()}) for row in table.rows]
-        table = attrs.evolve(table, rows=rows)
-    return table
 
 
 def decode_text(data: bytes, file: str, encoding: str = "auto") -> tuple[str, str]:
@@ -113,14 +180,15 @@ def decode_text(data: bytes, file: str, encoding: str = "auto") -> tuple[str, st
             raise SourceFileError(
                 N_("{file}: the byte at offset {offset} is not valid {encoding}. Check the file, or set the right encoding = \"...\" in [source] of the mapping (\"auto\" tries UTF-8, then GB18030)."),
                 file=file,
-                offset=error.start,
+                offset=error.start + _bom_length(data, encoding),
                 encoding=encoding,
             ) from None
 
     try:
         return data.decode("utf-8-sig"), "utf-8-sig"
     except UnicodeDecodeError as utf8_error:
-        utf8_offset = utf8_error.start
+        # The codec reports offsets after a byte-order mark; count from the first byte.
+        utf8_offset = utf8_error.start + _bom_length(data, "utf-8-sig")
     if _looks_like_broken_utf8(data, utf8_offset):
         raise SourceFileError(
             N_("{file}: is UTF-8 up to a byte that is not (offset {offset}), so the file looks damaged. Repair or export it again, or set encoding = \"...\" in [source] of the mapping if it is not UTF-8."),
@@ -145,94 +213,252 @@ def decode_text(data: bytes, file: str, encoding: str = "auto") -> tuple[str, st
 _UTF8_EVIDENCE_CHARACTERS = 16
 
 
+def _bom_length(data: bytes, encoding: str) -> int:
+    """Return the length of the UTF-8 byte-order mark that the `utf-8-sig` codec skips before counting offsets."""
+    if data.startswith(codecs.BOM_UTF8) and codecs.lookup(encoding).name == "utf-8-sig":
+        return len(codecs.BOM_UTF8)
+    return 0
+
+
 def _looks_like_broken_utf8(data: bytes, offset: int) -> bool:
     prefix = data[:offset].decode("utf-8-sig", errors="replace")
     return sum(1 for char in prefix if ord(char) > 0x7F) >= _UTF8_EVIDENCE_CHARACTERS
 
 
-def _read_csv(text: str, file: str, encoding: str, delimiter: str) -> SourceTable:
-    # newline="" keeps line breaks inside quoted cells exactly as written.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+# Bytes decoded per step when a file is checked without reading it whole.
+SCAN_CHUNK_BYTES = 1 << 20
+
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def detect_encoding(path: Path, encoding: str = "auto", chunk_bytes: int = SCAN_CHUNK_BYTES) -> str:
+    """Decode the file step by step and return the codec that decodes all of it.
+
+    Chooses and fails exactly as `decode_text` does on the whole file's bytes, but
+    holds only `chunk_bytes` of it at a time.
+    """
+    file = str(path)
+    if encoding != "auto":
+        offset, _evidence = _scan(path, encoding, chunk_bytes)
+        if offset is not None:
+            raise SourceFileError(
+                N_("{file}: the byte at offset {offset} is not valid {encoding}. Check the file, or set the right encoding = \"...\" in [source] of the mapping (\"auto\" tries UTF-8, then GB18030)."),
+                file=file,
+                offset=offset,
+                encoding=encoding,
+            )
+        return encoding
+
+    utf8_offset, evidence = _scan(path, "utf-8-sig", chunk_bytes)
+    if utf8_offset is None:
+        return "utf-8-sig"
+    if evidence >= _UTF8_EVIDENCE_CHARACTERS:
+        raise SourceFileError(
+            N_("{file}: is UTF-8 up to a byte that is not (offset {offset}), so the file looks damaged. Repair or export it again, or set encoding = \"...\" in [source] of the mapping if it is not UTF-8."),
+            file=file,
+            offset=utf8_offset,
+        )
+    gb_offset, _evidence = _scan(path, "gb18030", chunk_bytes)
+    if gb_offset is None:
+        return "gb18030"
+    raise SourceFileError(
+        N_("{file}: is neither UTF-8 (invalid byte at offset {utf8_offset}) nor GB18030 (invalid byte at offset {gb_offset}). Set encoding = \"...\" in [source] of the mapping to the file's encoding, e.g. \"utf-16\" or \"big5\"."),
+        file=file,
+        utf8_offset=utf8_offset,
+        gb_offset=gb_offset,
+    )
+
+
+def _scan(path: Path, encoding: str, chunk_bytes: int) -> tuple[int | None, int]:
+    """Find the offset of the first byte `encoding` cannot decode (None if every byte decodes).
+
+    Also returns the number of non-ASCII characters before that byte, counted up
+    to `_UTF8_EVIDENCE_CHARACTERS`.
+    """
     try:
-        header = next(reader, None)
-    except csv.Error as error:
-        raise SourceFileError(N_("{file}: the header row is not valid CSV: {error}"), file=file, error=str(error)) from None
+        codec = codecs.lookup(encoding)
+    except LookupError:
+        raise SourceFileError(
+            N_("{file}: the mapping names the unknown encoding {encoding!r}. Use a Python codec name such as \"utf-8\", \"gb18030\" or \"big5\"."),
+            file=str(path),
+            encoding=encoding,
+        ) from None
+    evidence = 0
+    position = 0
+    try:
+        with open(path, "rb") as handle:
+            if codec.name == "utf-8-sig":
+                # Skip the byte-order mark here, so offsets count from the file's first byte.
+                position = len(codecs.BOM_UTF8) if handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8 else 0
+                handle.seek(position)
+                codec = codecs.lookup("utf-8")
+            decoder = codec.incrementaldecoder(errors="strict")
+            while True:
+                chunk = handle.read(chunk_bytes)
+                final = not chunk
+                pending = decoder.getstate()[0]
+                try:
+                    text = decoder.decode(chunk, final=final)
+                except UnicodeDecodeError as error:
+                    # The decoder reports positions in its pending bytes followed by this chunk.
+                    start = position - len(pending) + error.start
+                    if evidence < _UTF8_EVIDENCE_CHARACTERS:
+                        valid = (pending + chunk)[: error.start]
+                        evidence += _count_non_ascii(valid.decode(codec.name, errors="replace"))
+                    return start, evidence
+                if evidence < _UTF8_EVIDENCE_CHARACTERS and not text.isascii():
+                    evidence += _count_non_ascii(text)
+                position += len(chunk)
+                if final:
+                    return None, evidence
+    except OSError as error:
+        raise SourceFileError(N_("{file}: cannot be read: {error}"), file=str(path), error=error.strerror or str(error)) from None
+
+
+def _count_non_ascii(text: str) -> int:
+    return sum(1 for _match in itertools.islice(_NON_ASCII.finditer(text), _UTF8_EVIDENCE_CHARACTERS))
+
+
+def _open_csv(path: Path, encoding: str, delimiter: str, unescape_formulas: bool) -> SourceStream:
+    """Read the header, parse every row once to find broken quoting, and count the rows."""
+    file = str(path)
+    rows = _CsvRecords(path, encoding, delimiter)
+    columns = _csv_header(rows, file)
+    count = sum(1 for _number, _cells in rows)
+
+    def read() -> Iterator[tuple[SourceRow, RowRejected | None]]:
+        records = _CsvRecords(path, encoding, delimiter)
+        _csv_header(records, file)
+        for number, cells in records:
+            row, error = _csv_row(number, cells, columns, delimiter)
+            if unescape_formulas:
+                row = SourceRow(row.number, {name: unescape_formula(value) for name, value in row.values.items()})
+            yield row, error
+
+    return SourceStream(path=file, columns=columns, format="csv", encoding=encoding, row_count=count, read=read)
+
+
+class _CsvRecords:
+    """The non-empty records of a CSV file with their spreadsheet row numbers (the header is row 1)."""
+
+    def __init__(self, path: Path, encoding: str, delimiter: str) -> None:
+        self.file = str(path)
+        # newline="" keeps line breaks inside quoted cells exactly as written.
+        self.reader = csv.reader(_text_lines(path, encoding, newline=""), delimiter=delimiter, strict=True)
+        self.number = 0
+
+    def header(self) -> list[str] | None:
+        try:
+            return next(self.reader, None)
+        except csv.Error as error:
+            raise SourceFileError(N_("{file}: the header row is not valid CSV: {error}"), file=self.file, error=str(error)) from None
+        finally:
+            self.number = 1
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        while True:
+            try:
+                cells = next(self.reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise SourceFileError(
+                    N_("{file}: row {row} is not valid CSV ({error}). Fix the quoting in that row and import again; nothing was imported."),
+                    file=self.file,
+                    row=self.number + 1,
+                    error=str(error),
+                ) from None
+            # The spreadsheet row number: the reader's line count includes line breaks in cells.
+            self.number += 1
+            if any(cell.strip() for cell in cells):
+                yield self.number, cells
+
+
+def _csv_header(records: _CsvRecords, file: str) -> tuple[str, ...]:
+    header = records.header()
     if not header:
         raise SourceFileError(N_("{file}: is empty; the first row must name the columns."), file=file)
-    columns = _check_header([name.strip() for name in header], file)
-
-    rows = []
-    unreadable: list[tuple[SourceRow, RowRejected]] = []
-    number = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            raise SourceFileError(
-                N_("{file}: row {row} is not valid CSV ({error}). Fix the quoting in that row and import again; nothing was imported."),
-                file=file,
-                row=number + 1,
-                error=str(error),
-            ) from None
-        # The spreadsheet row number: the reader's line count includes line breaks in cells.
-        number += 1
-        if not any(cell.strip() for cell in cells):
-            continue
-        # Empty cells after the last column (a trailing comma) change nothing.
-        while len(cells) > len(columns) and not cells[-1].strip():
-            cells.pop()
-        values = {name: (cells[index] if index < len(cells) else "") for index, name in enumerate(columns)}
-        if len(cells) != len(columns):
-            error = RowRejected(
-                N_("row {row}: has {cells} cells but the header has {columns} columns. Fix the row (often a missing or extra separator {delimiter!r}) and import it again."),
-                row=number,
-                cells=len(cells),
-                columns=len(columns),
-                delimiter=delimiter,
-            )
-            unreadable.append((SourceRow(number=number, values=values), error))
-            continue
-        rows.append(SourceRow(number=number, values=values))
-    return SourceTable(path=file, columns=columns, rows=rows, encoding=encoding, unreadable=unreadable)
+    return _check_header([name.strip() for name in header], file)
 
 
-def _read_jsonl(text: str, file: str, encoding: str) -> SourceTable:
-    rows = []
-    unreadable: list[tuple[SourceRow, RowRejected]] = []
-    columns: dict[str, None] = {}
-    # str.splitlines() would also split at U+2028 inside JSON strings; lines end at \n only.
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.removesuffix("\r")
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            rejected = RowRejected(
-                N_("row {row}: not valid JSON ({error} at column {column}). Each line must hold one JSON object."),
-                row=number,
-                error=error.msg,
-                column=error.colno,
-            )
-            unreadable.append((SourceRow(number=number, values={"line": line}), rejected))
-            continue
-        if not isinstance(record, dict):
-            rejected = RowRejected(
-                N_("row {row}: holds a JSON {kind}, not an object. Each line must hold one JSON object."),
-                row=number,
-                kind=type(record).__name__,
-            )
-            unreadable.append((SourceRow(number=number, values={"line": line}), rejected))
-            continue
-        for key in record:
-            columns.setdefault(key)
-        rows.append(SourceRow(number=number, values=record))
-    return SourceTable(path=file, columns=tuple(columns), rows=rows, format="jsonl", encoding=encoding, unreadable=unreadable)
+def _csv_row(number: int, cells: list[str], columns: tuple[str, ...], delimiter: str) -> tuple[SourceRow, RowRejected | None]:
+    # Empty cells after the last column (a trailing comma) change nothing.
+    while len(cells) > len(columns) and not cells[-1].strip():
+        cells.pop()
+    values = {name: (cells[index] if index < len(cells) else "") for index, name in enumerate(columns)}
+    if len(cells) == len(columns):
+        return SourceRow(number=number, values=values), None
+    error = RowRejected(
+        N_("row {row}: has {cells} cells but the header has {columns} columns. Fix the row (often a missing or extra separator {delimiter!r}) and import it again."),
+        row=number,
+        cells=len(cells),
+        columns=len(columns),
+        delimiter=delimiter,
+    )
+    return SourceRow(number=number, values=values), error
 
 
-def _read_xlsx(path: Path, source: SourceSpec) -> SourceTable:
+def _open_jsonl(path: Path, encoding: str) -> SourceStream:
+    """Count the non-blank lines; each one becomes a row or an unreadable row."""
+    count = sum(1 for _number, _line in _jsonl_lines(path, encoding))
+
+    def read() -> Iterator[tuple[SourceRow, RowRejected | None]]:
+        for number, line in _jsonl_lines(path, encoding):
+            yield _jsonl_row(number, line)
+
+    return SourceStream(path=str(path), columns=(), format="jsonl", encoding=encoding, row_count=count, read=read)
+
+
+def _jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
+    # Lines end at \n only: str.splitlines() would also split at U+2028 inside JSON strings.
+    for number, line in enumerate(_text_lines(path, encoding, newline="\n"), start=1):
+        line = line.removesuffix("\n").removesuffix("\r")
+        if line.strip():
+            yield number, line
+
+
+def _jsonl_row(number: int, line: str) -> tuple[SourceRow, RowRejected | None]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        rejected = RowRejected(
+            N_("row {row}: not valid JSON ({error} at column {column}). Each line must hold one JSON object."),
+            row=number,
+            error=error.msg,
+            column=error.colno,
+        )
+        return SourceRow(number=number, values={"line": line}), rejected
+    if not isinstance(record, dict):
+        rejected = RowRejected(
+            N_("row {row}: holds a JSON {kind}, not an object. Each line must hold one JSON object."),
+            row=number,
+            kind=type(record).__name__,
+        )
+        return SourceRow(number=number, values={"line": line}), rejected
+    return SourceRow(number=number, values=record), None
+
+
+def _open_xlsx(path: Path, source: SourceSpec) -> SourceStream:
+    """Read the header and the sheet's size; `items()` opens the workbook again and streams its rows."""
+    with _worksheet(path, source) as sheet:
+        cells = sheet.iter_rows(values_only=True)
+        columns = _sheet_header(cells, str(path))
+        count = max((sheet.max_row or 1) - 1, 0)
+
+    def read() -> Iterator[tuple[SourceRow, RowRejected | None]]:
+        with _worksheet(path, source) as sheet:
+            cells = sheet.iter_rows(values_only=True)
+            _sheet_header(cells, str(path))
+            for number, row in enumerate(cells, start=2):
+                values = {name: _cell_value(row[index] if index < len(row) else None) for index, name in enumerate(columns)}
+                if any(value not in ("", None) for value in values.values()):
+                    yield SourceRow(number=number, values=values), None
+
+    return SourceStream(path=str(path), columns=columns, format="xlsx", encoding=None, row_count=count, read=read)
+
+
+@contextlib.contextmanager
+def _worksheet(path: Path, source: SourceSpec) -> Iterator[Any]:
     import zipfile
 
     from openpyxl import load_workbook
@@ -255,15 +481,14 @@ def _read_xlsx(path: Path, source: SourceSpec) -> SourceTable:
                     sheet=source.sheet,
                     sheets=", ".join(workbook.sheetnames),
                 )
-            sheet = workbook[source.sheet]
+            yield workbook[source.sheet]
         else:
-            sheet = workbook.worksheets[0]
-        return _sheet_table(sheet.iter_rows(values_only=True), str(path))
+            yield workbook.worksheets[0]
     finally:
         workbook.close()
 
 
-def _sheet_table(cells: Iterator[tuple[Any, ...]], file: str) -> SourceTable:
+def _sheet_header(cells: Iterator[tuple[Any, ...]], file: str) -> tuple[str, ...]:
     header = next(cells, None)
     if header is None or not any(cell is not None for cell in header):
         raise SourceFileError(N_("{file}: is empty; the first row must name the columns."), file=file)
@@ -271,15 +496,7 @@ def _sheet_table(cells: Iterator[tuple[Any, ...]], file: str) -> SourceTable:
     names = [("" if cell is None else str(cell).strip()) for cell in header]
     while names and not names[-1]:
         names.pop()
-    columns = _check_header(names, file)
-
-    rows = []
-    for number, row in enumerate(cells, start=2):
-        values = {name: _cell_value(row[index] if index < len(row) else None) for index, name in enumerate(columns)}
-        if not any(value not in ("", None) for value in values.values()):
-            continue
-        rows.append(SourceRow(number=number, values=values))
-    return SourceTable(path=file, columns=columns, rows=rows, format="xlsx")
+    return _check_header(names, file)
 
 
 def _cell_value(value: Any) -> Any:

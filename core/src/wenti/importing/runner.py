@@ -19,7 +19,7 @@ import attrs
 from wenti.errors import NotFound, ValidationFailed, WentiError
 from wenti.i18n import N_
 from wenti.importing.mapping import Mapping, MappingError, ValueMap
-from wenti.importing.readers import SourceFileError, SourceRow, SourceTable, read_table
+from wenti.importing.readers import SourceFileError, SourceRow, SourceStream, SourceTable, open_source
 from wenti.importing.transform import RowMapper, RowRejected
 from wenti.services import fields as F
 from wenti.services.importing import ImportedIssue
@@ -67,30 +67,43 @@ def run_import(
     dry_run: bool = False,
     batch_size: int = BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
-    table: SourceTable | None = None,
+    table: SourceTable | SourceStream | None = None,
 ) -> ImportReport:
     """Import `path` with `mapping` as `ctx`; `queue` overrides the mapping's queue.
 
-    Raises `SourceFileError` when the file cannot be read at all (nothing is
-    imported then); individual bad rows end up in `ImportReport.rejected`. Pass
-    `table` when the caller has already read the file.
+    Rows are read from the file one batch at a time. Raises `SourceFileError` when
+    the file cannot be read at all (nothing is imported then); individual bad rows
+    end up in `ImportReport.rejected`. Pass `table` when the caller has already
+    opened or read the file.
     """
     if table is None:
-        table = read_table(path, mapping.source)
+        table = open_source(path, mapping.source)
     check_columns(table, mapping)
     check_targets(app, ctx, mapping, queue)
     mapper = RowMapper(mapping, queue)
-    report = ImportReport(file=str(path), read=len(table.rows) + len(table.unreadable), dry_run=dry_run, encoding=table.encoding)
-    report.rejected.extend(Rejection(row.number, error, row.values) for row, error in table.unreadable)
-    log.info("import start tenant=%s file=%s rows=%d dry_run=%s", ctx.tenant_id, path, len(table.rows), dry_run)
+    report = ImportReport(file=str(path), dry_run=dry_run, encoding=table.encoding)
+    log.info("import start tenant=%s file=%s rows=%d dry_run=%s", ctx.tenant_id, path, table.row_count, dry_run)
 
     # A dry run writes nothing, so ids seen in earlier batches are remembered here.
     seen: set[tuple[str, str]] = set()
-    for start in range(0, len(table.rows), batch_size):
-        batch = table.rows[start : start + batch_size]
+    batch: list[SourceRow] = []
+    read_before = 0
+    for row, error in table.items():
+        report.read += 1
+        if error is not None:
+            report.rejected.append(Rejection(row.number, error, row.values))
+        else:
+            batch.append(row)
+        if len(batch) >= batch_size:
+            _import_batch(app, ctx, batch, mapper, report, dry_run, seen)
+            batch = []
+            if on_progress is not None:
+                on_progress(report.read - read_before)
+            read_before = report.read
+    if batch:
         _import_batch(app, ctx, batch, mapper, report, dry_run, seen)
-        if on_progress is not None:
-            on_progress(len(batch))
+    if on_progress is not None and report.read > read_before:
+        on_progress(report.read - read_before)
     report.rejected.sort(key=lambda rejection: rejection.row)
 
     log.info(
@@ -100,7 +113,7 @@ def run_import(
     return report
 
 
-def check_columns(table: SourceTable, mapping: Mapping) -> None:
+def check_columns(table: SourceTable | SourceStream, mapping: Mapping) -> None:
     """Fail before the first row when the mapping names a column the file lacks.
 
     JSON Lines records may leave out keys, so a missing key there is an empty value.
@@ -216,7 +229,6 @@ def _import_batch(
     for index, error in rejected:
         row = mapped[index][0]
         report.rejected.append(Rejection(row.number, error, row.values))
-    report.rejected.sort(key=lambda rejection: rejection.row)
 
 
 def _check_without_writing(

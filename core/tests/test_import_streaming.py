@@ -1,0 +1,167 @@
+"""Imports read the file batch by batch: encoding checks, row counts, failures before the first write, memory."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import tomllib
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from wenti.cli.testing import invoke_cli
+from wenti.importing import SourceFileError, decode_text, detect_encoding, open_source, parse_mapping, read_table, run_import
+from wenti.store import IssueQuery
+
+SQL_ONLY = '[plugins]\nenabled = ["sql"]\n'
+
+CHINESE = "数据库表空间满告警需要扩容打印机卡纸三号楼网络中断"
+
+# (label, bytes, encoding setting) for which the chunked check must match decode_text.
+SAMPLES = [
+    ("ascii", b"id,title\n1,printer\n", "auto"),
+    ("utf-8", ("编号,标题\n1," + CHINESE + "\n").encode("utf-8"), "auto"),
+    ("utf-8 with BOM", codecs.BOM_UTF8 + ("编号,标题\n1," + CHINESE + "\n").encode("utf-8"), "auto"),
+    ("gb18030", ("编号,标题\n1," + CHINESE + "\n").encode("gb18030"), "auto"),
+    ("damaged utf-8", ("编号,标题\n1," + CHINESE + "\n").encode("utf-8") + b"\xff" + "尾巴".encode("utf-8"), "auto"),
+    ("damaged utf-8 with BOM", codecs.BOM_UTF8 + (CHINESE * 2).encode("utf-8") + b"\xc3(", "auto"),
+    ("neither", b"id\n\x81\x30\xff\xfe\x80", "auto"),
+    ("utf-8 cut in a character", ("标题\n" + CHINESE).encode("utf-8")[:-1], "auto"),
+    ("stated utf-8, is gb18030", ("编号,标题\n1," + CHINESE).encode("gb18030"), "utf-8"),
+    ("stated utf-8-sig with BOM, bad byte", codecs.BOM_UTF8 + b"id\n\xff", "utf-8-sig"),
+    ("stated big5", "編號,標題\nT-1,印表機卡紙\n".encode("big5"), "big5"),
+]
+
+
+def _outcome(call):
+    try:
+        return ("ok", call())
+    except SourceFileError as error:
+        return ("error", error.message_id, error.params)
+
+
+@pytest.mark.parametrize("label, data, encoding", SAMPLES, ids=[sample[0] for sample in SAMPLES])
+@pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 7, 1 << 20])
+def test_chunked_encoding_check_matches_whole_file(tmp_path: Path, label: str, data: bytes, encoding: str, chunk_bytes: int) -> None:
+    path = tmp_path / "source.csv"
+    path.write_bytes(data)
+
+    whole = _outcome(lambda: decode_text(data, str(path), encoding)[1])
+    chunked = _outcome(lambda: detect_encoding(path, encoding, chunk_bytes=chunk_bytes))
+
+    assert chunked == whole
+
+
+def test_offsets_count_the_byte_order_mark(tmp_path: Path) -> None:
+    data = codecs.BOM_UTF8 + b"id\n\xff"
+    path = tmp_path / "bom.csv"
+    path.write_bytes(data)
+
+    with pytest.raises(SourceFileError) as caught:
+        detect_encoding(path, "utf-8")
+
+    # The BOM decodes as U+FEFF in plain UTF-8; the bad byte is the file's seventh.
+    assert caught.value.params["offset"] == data.index(b"\xff") == 6
+
+
+def test_unknown_encoding_named(tmp_path: Path) -> None:
+    path = tmp_path / "source.csv"
+    path.write_bytes(b"id\n1\n")
+
+    with pytest.raises(SourceFileError) as caught:
+        detect_encoding(path, "no-such-codec")
+
+    assert caught.value.params["encoding"] == "no-such-codec"
+
+
+MAPPING = parse_mapping(
+    tomllib.loads(
+        """
+queue = "general"
+
+[source]
+format = "jsonl"
+timezone = "Asia/Shanghai"
+external_id = "id"
+name = "stream"
+
+[fields]
+title = "title"
+description = "description"
+"""
+    ),
+    "stream.toml",
+)
+
+
+def _write_jsonl(path: Path, count: int, description: str = "") -> Path:
+    with open(path, "w", encoding="utf-8") as handle:
+        for number in range(1, count + 1):
+            handle.write(json.dumps({"id": f"S-{number}", "title": f"第 {number} 号问题", "description": description}, ensure_ascii=False))
+            handle.write("\n")
+            if number % 100 == 0:
+                handle.write("\n")
+    return path
+
+
+def test_row_count_matches_rows_read(tmp_path: Path) -> None:
+    path = _write_jsonl(tmp_path / "rows.jsonl", 250)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("{not json\n[1, 2]\n")
+
+    stream = open_source(path, MAPPING.source)
+    items = list(stream.items())
+
+    assert stream.row_count == 252
+    assert len(items) == 252
+    assert [row.number for row, _error in items][:3] == [1, 2, 3]
+    assert sum(1 for _row, error in items if error is not None) == 2
+    assert read_table(path, MAPPING.source).row_count == 252
+
+
+def test_progress_adds_up_to_row_count(make_wenti_app, tmp_path: Path) -> None:
+    app = make_wenti_app(config_toml=SQL_ONLY)
+    ctx = app.context("default", "admin")
+    path = _write_jsonl(tmp_path / "rows.jsonl", 1234)
+    steps: list[int] = []
+
+    report = run_import(app, ctx, path, MAPPING, batch_size=100, on_progress=steps.append)
+
+    assert sum(steps) == report.read == 1234
+    assert len(steps) == 13
+    assert report.imported == 1234
+    assert app.issues.count(ctx, IssueQuery()) == 1234
+
+
+def test_broken_csv_quote_in_last_row_imports_nothing(make_wenti_app, tmp_path: Path) -> None:
+    app = make_wenti_app(config_toml=SQL_ONLY)
+    mapping = tmp_path / "csv.toml"
+    mapping.write_text('queue = "general"\n[source]\nexternal_id = "编号"\n[fields]\ntitle = "标题"\n', encoding="utf-8")
+    source = tmp_path / "broken.csv"
+    lines = ["编号,标题"] + [f"C-{number},打印机卡纸 {number}" for number in range(1, 50)]
+    source.write_text("\n".join(lines) + '\nC-50,"没有结束的引号\n', encoding="utf-8")
+
+    result = invoke_cli(app, "import", str(source), "--mapping", str(mapping), "--batch-size", "1", user="agent")
+
+    assert result.exit_code != 0, result.output
+    assert "row 51 is not valid CSV" in result.stderr
+    assert app.issues.count(app.context("default", "admin"), IssueQuery()) == 0
+
+
+def test_import_memory_stays_below_file_size(make_wenti_app, tmp_path: Path) -> None:
+    app = make_wenti_app(config_toml=SQL_ONLY)
+    ctx = app.context("default", "admin")
+    path = _write_jsonl(tmp_path / "large.jsonl", 12_000, description="现场反馈：设备无法启动，已重启两次仍然报错。" * 20)
+    size = path.stat().st_size
+
+    tracemalloc.start()
+    try:
+        report = run_import(app, ctx, path, MAPPING, batch_size=500)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert report.imported == 12_000
+    # Holding the parsed rows alone would take more than the file's size.
+    assert peak < size / 2, (peak, size)

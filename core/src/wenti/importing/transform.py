@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import unicodedata
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +14,7 @@ from wenti.i18n import N_
 from wenti.importing.mapping import DEFAULT_TIME_FORMATS, TIME_FIELDS, FieldSpec, Mapping, ValueMap
 # RowRejected is defined with the readers, which reject unreadable rows too.
 from wenti.importing.readers import RowRejected, SourceRow
+from wenti.services import fields as F
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 # A sentence ends at Chinese or Western end punctuation, or at a line break.
@@ -101,7 +101,7 @@ class RowMapper:
         # the Hadoop JIRA set) in titles. Line breaks and tabs become spaces, the other
         # control characters are dropped, because the issue service rejects them.
         title = _LINE_BREAKS.sub(" ", self._text_field("title", row)).replace("\t", " ")
-        title = "".join(char for char in title if unicodedata.category(char) != "Cc").strip()
+        title = F.CONTROL_CHARACTER.sub("", title).strip()
         if not title:
             column = fields["title"].column or fields["title"].template or ""
             raise RowRejected(N_("row {row}: the title is empty (from {column!r}). Fill in the title, or map title to another column or a template."), row=row.number, column=column)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,6 +12,9 @@ from wenti.i18n import N_
 
 TITLE_MAX_LENGTH = 200
 UPDATABLE_FIELDS = ("title", "description", "priority", "category", "tags", "custom_fields")
+
+# Unicode general category Cc: exactly U+0000 to U+001F and U+007F to U+009F.
+CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def parse_priority(value: Any) -> Priority:
@@ -31,15 +34,15 @@ def check_title(title: Any) -> str:
     text = str(title or "").strip()
     if not text:
         raise ValidationFailed(N_("The title is empty; give the issue a short title."))
-    for position, char in enumerate(text, start=1):
-        # Control characters (Unicode category Cc: tabs, line breaks, escape codes)
-        # break one-line displays and terminals; a title is one line of text.
-        if unicodedata.category(char) == "Cc":
-            raise ValidationFailed(
-                N_("The title contains the control character {code} at position {position}; remove it."),
-                code=f"U+{ord(char):04X}",
-                position=position,
-            )
+    # Control characters (tabs, line breaks, escape codes) break one-line displays
+    # and terminals; a title is one line of text.
+    control = CONTROL_CHARACTER.search(text)
+    if control is not None:
+        raise ValidationFailed(
+            N_("The title contains the control character {code} at position {position}; remove it."),
+            code=f"U+{ord(control.group()):04X}",
+            position=control.start() + 1,
+        )
     if len(text) > TITLE_MAX_LENGTH:
         raise ValidationFailed(
             N_("The title has {length} characters; shorten it to at most {limit}."),
@@ -73,7 +76,9 @@ def check_category(queue: Queue, category: str | None) -> str | None:
 
 def check_custom_fields(queue: Queue, values: dict[str, Any] | None) -> dict[str, Any]:
     """Check choice fields against their choices; unknown keys are kept as free-form data."""
-    result = dict(values or {})
+    if not values:
+        return {}
+    result = dict(values)
     definitions = {field.key: field for field in queue.custom_fields}
     for key, value in result.items():
         definition = definitions.get(key)

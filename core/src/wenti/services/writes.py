@@ -6,7 +6,8 @@ caller's unit of work, so the change and everything derived from it commit toget
 
 from __future__ import annotations
 
-import uuid
+import os
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,26 @@ EVENT_HOOK = "issue_event"
 
 
 def new_event_id() -> str:
-    return uuid.uuid4().hex
+    """Return a new UUID version 7 (RFC 9562) as 32 hex digits.
+
+    Version 7 starts with the Unix time in milliseconds, so new ids sort after older
+    ones and each insert lands at the end of the event table's unique index instead
+    of on a random page of it, as version 4 ids would.
+    """
+    milliseconds = time.time_ns() // 1_000_000
+    random_bits = int.from_bytes(os.urandom(10), "big")
+    value = (
+        (milliseconds & _MASK_48) << 80
+        | 0x7 << 76  # version
+        | (random_bits >> 68) << 64  # 12 random bits
+        | 0b10 << 62  # variant
+        | random_bits & _MASK_62
+    )
+    return f"{value:032x}"
+
+
+_MASK_48 = (1 << 48) - 1
+_MASK_62 = (1 << 62) - 1
 
 
 def make_event(

@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO_ROOT, format_table, machine_facts, write_json  # noqa: E402  (folder put on sys.path above)
+from common import REPO_ROOT, compile_bytecode, format_table, machine_facts, write_json  # noqa: E402  (folder put on sys.path above)
 
 DATA = REPO_ROOT.parent / "shared" / "data"
 MAPPINGS = REPO_ROOT / "examples" / "mappings"
@@ -64,7 +64,7 @@ def main() -> int:
     env = {**os.environ, "WENTI_LOAD_PLUGINS": args.plugins, "WENTI_LANG": "en"}
     env.pop("WENTI_CONFIG", None)
     workdir = Path(tempfile.mkdtemp(prefix="wenti-bench-cli-", dir=args.workdir))
-    results: dict[str, Any] = {"machine": machine_facts(), "plugins": args.plugins, "steps": []}
+    results: dict[str, Any] = {"machine": machine_facts(), "plugins": args.plugins, "bytecode": compile_bytecode(), "steps": []}
     try:
         run_steps(script, env, workdir, args.demo_issues, results["steps"])
     finally:

@@ -55,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402  (the folder is put on sys.path just above)
     REPO_ROOT,
     children_cpu_seconds,
+    compile_bytecode,
     format_table,
     insert_batched,
     insert_one_per_transaction,
@@ -123,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         "peers": PEER_FIGURES,
         "sizes": {},
     }
+    record["settings"]["bytecode"] = compile_bytecode()
     print(f"machine: {record['machine']['cpu_model']}, {record['machine']['cpu_count']} cores, "
           f"Python {record['machine']['python']}, SQLite {record['machine']['sqlite']}", flush=True)
 

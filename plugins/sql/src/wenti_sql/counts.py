@@ -3,8 +3,8 @@
 The table contains one row per (tenant, queue, status, category, priority) with the
 number of issues in it, kept exact by the triggers that migration
 `0002_issue_counts` creates. A count can be read from it when it groups and
-filters only on those four fields; `answerable` decides that, and the issue
-repository falls back to a GROUP BY over `wenti_issues` for every other query.
+filters only on those four fields. `answerable` decides that, and the issue
+repository runs a GROUP BY over `wenti_issues` for every other query.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from wenti.store import IssueQuery
 from wenti_sql import tables
 
 # The category stored for issues without one. The service layer stores an empty
-# category as NULL, so no issue has '' as its category.
+# category as NULL, so '' reaches wenti_issues only through writes below it.
+# NOTE: an issue stored with the category '' that way is counted under None.
 NO_CATEGORY = ""
 
 COUNTED_FIELDS = ("queue", "status", "category", "priority")
@@ -39,6 +40,8 @@ def answerable(fields: Sequence[str], query: IssueQuery) -> bool:
     # reads the issues themselves.
     if NO_CATEGORY in query.category:
         return False
+    # Every other field must keep its default, so a filter added to IssueQuery
+    # later reads the issues until this module learns it.
     for attribute in attrs.fields(IssueQuery):
         name = attribute.name
         if name in COUNTED_FIELDS or name in _PAGING_FIELDS:

@@ -5,8 +5,8 @@ category and priority. Row triggers on `wenti_issues` add 1 for an inserted
 issue, subtract 1 for a deleted one, and move 1 from the old to the new row when
 an update changes one of those five columns. They run inside the statement that
 writes the issue, so the counts commit or roll back with it, whichever code path
-wrote the issue. A NULL category is stored as '' (the service layer stores an
-empty category as NULL, so '' never occurs in `wenti_issues`).
+wrote the issue. A NULL category is stored as '', which the service layer never
+stores as a category because it turns an empty category into NULL.
 
 Rows whose count drops to 0 stay. Deleting them would make the next issue of that
 kind insert the row again, and the set of rows is bounded by the combinations a

@@ -28,7 +28,7 @@ def _status(app) -> dict:
 def test_db_status_lists_branches(app) -> None:
     status = _status(app)
     branches = {branch["branch"]: branch for branch in status["branches"]}
-    assert branches["sql"]["newest"] == "0001_core"
+    assert branches["sql"]["newest"] == "0002_issue_counts"
     assert branches["sql"]["current"] is True
     assert branches["sample"]["current"] is True
     assert status["drift"] == []

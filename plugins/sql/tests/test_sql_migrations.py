@@ -69,13 +69,13 @@ def test_migrations_round_trip_without_drift(database_url: str) -> None:
     try:
         store.upgrade()
         assert schema_differences(store.engine, [SAMPLE_SCHEMA]) == []
-        assert _heads(store) == {"0001_core", "0001_sample"}
+        assert _heads(store) == {"0001_core", "0002_issue_counts", "0001_sample"}
 
         store.downgrade("sample@base")
         tables = set(inspect(store.engine).get_table_names())
         assert "sample_notes" not in tables
         assert CORE_TABLES <= tables
-        assert _heads(store) == {"0001_core"}
+        assert _heads(store) == {"0001_core", "0002_issue_counts"}
 
         store.downgrade("base")
         assert set(inspect(store.engine).get_table_names()) - {VERSION_TABLE} == set()
@@ -86,7 +86,7 @@ def test_migrations_round_trip_without_drift(database_url: str) -> None:
         assert CORE_TABLES | {"sample_notes", VERSION_TABLE} == set(inspect(store.engine).get_table_names())
         # A second upgrade finds nothing to do.
         store.upgrade()
-        assert _heads(store) == {"0001_core", "0001_sample"}
+        assert _heads(store) == {"0001_core", "0002_issue_counts", "0001_sample"}
     finally:
         store.close()
 
@@ -96,7 +96,7 @@ def test_core_upgrade_alone_has_no_drift(database_url: str) -> None:
     try:
         store.upgrade()
         assert schema_differences(store.engine) == []
-        assert _heads(store) == {"0001_core"}
+        assert _heads(store) == {"0001_core", "0002_issue_counts"}
     finally:
         store.close()
 

@@ -21,6 +21,8 @@ from wenti.services.importing import ImportedIssue
 from wenti.store import IssueQuery
 from wenti_sql import open_store, tables
 from wenti_sql.counts import NO_CATEGORY
+from wenti_sql.issues import ISSUE_COLUMNS
+from wenti_sql.rawinsert import RawInsert
 from wenti_sql.migrations import applied_revisions, downgrade, schema_differences, upgrade
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)
@@ -69,6 +71,14 @@ def _add(store, issues: list[Issue], tenant_id: str = "acme") -> list[Issue]:
         stored = uow.issues.add_many(issues)
         uow.commit()
     return stored
+
+
+def _add_without_counts(store, issues: list[Issue], tenant_id: str = "acme") -> None:
+    """Insert issue rows the way a store without the counts table did, for migration tests."""
+    with store.unit_of_work(tenant_id) as uow:
+        rows = [uow.issues._values(issue) for issue in issues]
+        RawInsert(tables.issues, ISSUE_COLUMNS).insert_many(uow.sql_connection(), rows)
+        uow.commit()
 
 
 def _grouped(connection, tenant_id: str) -> dict[tuple[Any, ...], int]:
@@ -285,8 +295,8 @@ def test_migration_backfills_and_round_trips(database_url: str) -> None:
             with store.unit_of_work(tenant_id) as uow:
                 uow.tenants.add(Tenant(id=tenant_id, name=tenant_id))
                 uow.commit()
-        _add(store, _sample_issues("acme"), "acme")
-        _add(store, _sample_issues("globex"), "globex")
+        _add_without_counts(store, _sample_issues("acme"), "acme")
+        _add_without_counts(store, _sample_issues("globex"), "globex")
 
         store.upgrade()
         assert "0002_issue_counts" in applied_revisions(store.engine)
@@ -297,7 +307,11 @@ def test_migration_backfills_and_round_trips(database_url: str) -> None:
         downgrade(store.engine, [], "0001_core")
         assert "wenti_issue_counts" not in inspect(store.engine).get_table_names()
         # Without the table, a trigger left behind would make this insert fail.
-        _add(store, [_issue(category="软件")])
+        _add_without_counts(store, [_issue(category="软件")])
+        with store.unit_of_work("acme") as uow:
+            uow.sql_connection().execute(update(tables.issues).where(tables.issues.c.category == "软件").values(status="in_progress"))
+            uow.sql_connection().execute(update(tables.issues).where(tables.issues.c.category == "软件").values(status="new"))
+            uow.commit()
 
         store.upgrade()
         expected = _assert_exact(store, "acme")

@@ -53,6 +53,11 @@ ISSUE_COLUMNS = (
     "category", "tags", "custom_fields", "assignee", "source", "external_id", *_DATETIME_FIELDS, "version",
 )
 _INSERT_ISSUE = RawInsert(_issues, ISSUE_COLUMNS, returning="id")
+_COUNT_KEY_POSITIONS = tuple(ISSUE_COLUMNS.index(name) for name in ("tenant_id", "queue", "status", "category", "priority"))
+
+
+def _count_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(row[position] for position in _COUNT_KEY_POSITIONS)
 
 
 def sort_expression(field: str) -> ColumnElement[Any]:
@@ -90,6 +95,8 @@ class SqlIssueRepository(Repository):
         rows = [self._values(issue) for issue in issues]
         with self.translate_integrity("issue", _external_ids(issues)):
             ids = self._insert_returning_ids(rows)
+
+        counts.add_inserted(self.connection, [_count_key(row) for row in rows])
 
         for issue, issue_id in zip(issues, ids):
             issue.id = issue_id

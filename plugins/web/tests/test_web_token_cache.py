@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import attrs
 import pytest
 from litestar.testing import TestClient
 
@@ -182,6 +183,24 @@ def test_zero_ttl_checks_database_every_request(web):
 
     warm = client.get("/api/v1/me")
     revoke_in_database(web, token_id)
+    after = client.get("/api/v1/me")
+
+    assert warm.status_code == 200
+    assert after.status_code == 401
+
+
+def test_zero_ttl_reads_user_every_request(web):
+    uncached = create_app(web.app, WebConfig(token_cache_seconds=0))
+    text, _token_id = make_token(web, username="reporter")
+    client = TestClient(uncached, base_url="http://127.0.0.1")
+    client.headers["Authorization"] = f"Bearer {text}"
+
+    warm = client.get("/api/v1/me")
+    # Another process deactivates the user: the row changes, this process's caches do not.
+    with web.app.uow("default") as uow:
+        user = uow.users.get("reporter")
+        uow.users.update(attrs.evolve(user, active=False))
+        uow.commit()
     after = client.get("/api/v1/me")
 
     assert warm.status_code == 200

@@ -91,8 +91,11 @@ def _tenant_and_user(app: App, uow: Any, tenant_id: str, username: str) -> tuple
 
     The admin service clears a tenant's cache entries when it changes a user, so a
     user deactivated through this process is rejected on the next request. A change
-    made by another process shows within the cache's TTL.
+    made by another process shows within `app.references.ttl_seconds` (5 by default). With
+    the token cache switched off, both are read from `uow` on every request.
     """
+    if token_cache(app).ttl_seconds <= 0:
+        return uow.tenants.get(tenant_id), uow.users.get(username)
     tenant = app.references.get("tenant", tenant_id, tenant_id, lambda: uow.tenants.get(tenant_id))
     user = app.references.get("user", tenant_id, username, lambda: uow.users.get(username))
     return tenant, user

@@ -313,7 +313,7 @@ def compile_bytecode() -> dict[str, Any]:
     import site
     import sysconfig
 
-    folders = [Path(sysconfig.get_paths()["purelib"]), *site.getsitepackages()]
+    folders = [Path(sysconfig.get_paths()["purelib"]), *(Path(folder) for folder in site.getsitepackages())]
     folders += sorted(REPO_ROOT.glob("core/src")) + sorted(REPO_ROOT.glob("plugins/*/src")) + sorted(REPO_ROOT.glob("contrib/*/src"))
     folders = list(dict.fromkeys(folder for folder in folders if folder.is_dir()))
     start = time.perf_counter()

@@ -184,11 +184,19 @@ def _draft(ctx: Context, row: ImportedIssue, queue: Queue, workflow: Workflow, n
         source=row.source,
         external_id=row.external_id,
         created_at=created_at,
-        updated_at=_aware(row.updated_at, "updated_at") or max(t for t in (created_at, resolved_at, closed_at) if t),
+        updated_at=_aware(row.updated_at, "updated_at") or _latest(created_at, resolved_at, closed_at),
         resolved_at=resolved_at,
         closed_at=closed_at,
         version=1,
     )
+
+
+def _latest(created_at: datetime, *others: datetime | None) -> datetime:
+    latest = created_at
+    for value in others:
+        if value is not None and value > latest:
+            latest = value
+    return latest
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:

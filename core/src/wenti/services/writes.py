@@ -69,6 +69,8 @@ def make_event(
 def outbox_messages(app: App, events: Sequence[Event]) -> list[OutboxMessage]:
     """One message per event and per plugin that implements the event hook."""
     subscribers = [plugin for plugin, _impl in app.hooks.event_hook_impls(EVENT_HOOK)]
+    if not subscribers:
+        return []
     messages = []
     for event in events:
         payload = to_dict(event)

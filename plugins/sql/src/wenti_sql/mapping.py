@@ -39,12 +39,22 @@ def structure(value: Any, cls: Any) -> Any:
     return row_converter.structure(value, cls)
 
 
+# Types stored in JSON as they are. Exact types only: an enum that subclasses str
+# must become its value.
+_PLAIN_TYPES = frozenset((str, int, float, bool, type(None)))
+
+
 def json_safe(value: Any) -> Any:
     """Turn a value into JSON types: datetimes into ISO 8601 UTC text, enums into their values.
 
     History changes and outbox payloads hold arbitrary field values; this is how
     they survive the JSON column. Reading them back gives the JSON form.
     """
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return value
+    if kind is dict:
+        return {str(key): item if type(item) in _PLAIN_TYPES else json_safe(item) for key, item in value.items()}
     if isinstance(value, enum.Enum):
         return json_safe(value.value)
     if value is None or isinstance(value, (bool, int, float, str)):

@@ -313,3 +313,21 @@ def test_reporter_cannot_list_teams(app, reporter, agent):
         app.admin.list_teams(reporter)
 
     assert app.admin.list_teams(agent) == []
+
+
+def test_reads_run_beside_an_open_write(app, agent):
+    from wenti.domain import Issue
+
+    first = app.issues.create(agent, title="打印机卡纸")
+
+    # The writer holds SQLite's write lock until it leaves the block, uncommitted.
+    with app.uow("default") as writer:
+        writer.issues.add(Issue(tenant_id="default", queue=first.queue, title="未提交", reporter="agent", status="new", created_at=first.created_at))
+
+        page = app.issues.list(agent, IssueQuery())
+        total = app.issues.count(agent, IssueQuery())
+        found = app.issues.get(agent, first.id)
+
+    assert [issue.id for issue in page.items] == [first.id]
+    assert total == 1
+    assert found.title == "打印机卡纸"

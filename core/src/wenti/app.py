@@ -93,9 +93,9 @@ class App:
         host.hooks.startup(app)
         return app
 
-    def uow(self, tenant_id: str) -> UnitOfWork:
-        """Open a new unit of work (one transaction) for one tenant."""
-        return self.store.unit_of_work(tenant_id)
+    def uow(self, tenant_id: str, *, readonly: bool = False) -> UnitOfWork:
+        """Open a new unit of work (one transaction) for one tenant; `readonly` for reads only."""
+        return self.store.unit_of_work(tenant_id, readonly=readonly)
 
     def context(self, tenant_id: str, username: str, locale: str | None = None) -> Context:
         """Build the acting context for `username` in `tenant_id`.

@@ -238,7 +238,15 @@ class Store(Protocol):
 
     name: str
 
-    def unit_of_work(self, tenant_id: str) -> UnitOfWork: ...
+    def unit_of_work(self, tenant_id: str, *, readonly: bool = False) -> UnitOfWork:
+        """Open a unit of work (one transaction) for `tenant_id`.
+
+        `readonly=True` promises that the caller only reads, so the store may run the
+        transaction beside writers (the SQL store on SQLite takes no write lock for
+        it). A store may ignore the flag. Writing in a read-only unit of work is a
+        programming error whose outcome depends on the store.
+        """
+        ...
 
     def upgrade(self) -> None:
         """Create or migrate the schema (core tables and every plugin's tables)."""

@@ -53,28 +53,28 @@ class IssueService:
     # -- queries ---------------------------------------------------------------
 
     def get(self, ctx: Context, issue_id: int) -> Issue:
-        with self.app.uow(ctx.tenant_id) as uow:
+        with self.app.uow(ctx.tenant_id, readonly=True) as uow:
             return require_visible(ctx, uow.issues.get(issue_id), issue_id)
 
     def list(self, ctx: Context, query: IssueQuery) -> Page:
-        with self.app.uow(ctx.tenant_id) as uow:
+        with self.app.uow(ctx.tenant_id, readonly=True) as uow:
             return uow.issues.list(self._scoped_query(ctx, uow, query))
 
     def count(self, ctx: Context, query: IssueQuery) -> int:
-        with self.app.uow(ctx.tenant_id) as uow:
+        with self.app.uow(ctx.tenant_id, readonly=True) as uow:
             return uow.issues.count(self._scoped_query(ctx, uow, query))
 
     def count_by(self, ctx: Context, group_fields: Sequence[str], query: IssueQuery) -> dict[tuple[Any, ...], int]:
-        with self.app.uow(ctx.tenant_id) as uow:
+        with self.app.uow(ctx.tenant_id, readonly=True) as uow:
             return uow.issues.count_by(group_fields, self._scoped_query(ctx, uow, query))
 
     def comments(self, ctx: Context, issue_id: int) -> list[Comment]:
-        with self.app.uow(ctx.tenant_id) as uow:
+        with self.app.uow(ctx.tenant_id, readonly=True) as uow:
             require_visible(ctx, uow.issues.get(issue_id), issue_id)
             return uow.comments.list(issue_id, include_internal=is_agent(ctx))
 
     def history(self, ctx: Context, issue_id: int) -> list[Event]:
-        with self.app.uow(ctx.tenant_id) as uow:
+        with self.app.uow(ctx.tenant_id, readonly=True) as uow:
             require_visible(ctx, uow.issues.get(issue_id), issue_id)
             events = uow.events.list(issue_id)
         if is_agent(ctx):
@@ -82,12 +82,12 @@ class IssueService:
         return [event for event in events if event.data.get("visibility") != CommentVisibility.INTERNAL.value]
 
     def links(self, ctx: Context, issue_id: int) -> list[Link]:
-        with self.app.uow(ctx.tenant_id) as uow:
+        with self.app.uow(ctx.tenant_id, readonly=True) as uow:
             require_visible(ctx, uow.issues.get(issue_id), issue_id)
             return uow.links.list(issue_id)
 
     def workflow_of(self, ctx: Context, issue: Issue) -> Workflow:
-        with self.app.uow(ctx.tenant_id) as uow:
+        with self.app.uow(ctx.tenant_id, readonly=True) as uow:
             return self._workflow(uow, self._queue(uow, issue.queue))
 
     def allowed_transitions(self, ctx: Context, issue: Issue) -> list[Transition]:

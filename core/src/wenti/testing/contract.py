@@ -189,6 +189,17 @@ class StoreContract:
         with store.unit_of_work(tenant) as uow, pytest.raises(ValueError):
             uow.tenants.add(Tenant(id=new_id("t"), name="x"))
 
+    def test_readonly_unit_of_work_reads_committed_rows(self, store: Store, tenant: str) -> None:
+        stored = self._add_issues(store, tenant, [Issue(tenant_id=tenant, queue="it", title="只读", reporter="li", status="new", created_at=T0)])
+
+        with store.unit_of_work(tenant, readonly=True) as uow:
+            found = uow.issues.get(stored[0].id)
+            total = uow.issues.count(IssueQuery())
+
+        assert found is not None
+        assert found.title == "只读"
+        assert total == 1
+
     # -- users, teams, queues, workflows ---------------------------------------
 
     def test_user_round_trip_and_update(self, store: Store, tenant: str) -> None:

@@ -130,7 +130,8 @@ class SqlStore:
         (`BEGIN IMMEDIATE`), so a transaction that reads and then writes never fails
         because another one committed in between. The cost is that units of work run
         one at a time. `readonly=True` begins a plain deferred transaction that reads
-        alongside a writer, for long exports. Other databases ignore the flag.
+        beside a writer; the issue service uses it for its queries. Other databases
+        ignore the flag.
         """
         return SqlUnitOfWork(self, tenant_id, readonly=readonly)
 

@@ -154,3 +154,31 @@ def test_sqlite_converters_equal_sqlalchemy_processors() -> None:
 def test_unknown_column_rejected() -> None:
     with pytest.raises(ValueError, match="no column"):
         RawInsert(tables.issues, ("tenant_id", "titel"))
+
+
+def test_issue_round_trip_sets_every_field(store) -> None:
+    import attrs
+
+    from wenti.domain import Issue, Priority
+
+    # SqlIssueRepository._issue builds issues field by field; a new Issue field must be added there.
+    assert set(attrs.fields_dict(Issue)) == {
+        "tenant_id", "queue", "title", "reporter", "status", "description", "priority", "category", "tags",
+        "custom_fields", "assignee", "source", "external_id", "created_at", "updated_at", "first_responded_at",
+        "resolved_at", "closed_at", "version", "id",
+    }
+    when = DATETIMES[1]
+    issue = Issue(
+        tenant_id="acme", queue="it", title="全字段", reporter="li", status="resolved", description="描述",
+        priority=Priority.CRITICAL, category="网络", tags=["a", "网络"], custom_fields={"设备": "HP", "floor": 3},
+        assignee="wang", source="round-trip", external_id="rt-1", created_at=when, updated_at=when + timedelta(hours=3),
+        first_responded_at=when + timedelta(minutes=5), resolved_at=when + timedelta(hours=2), closed_at=when + timedelta(hours=3),
+        version=4,
+    )
+    with store.unit_of_work("acme") as uow:
+        stored = uow.issues.add(issue)
+        uow.commit()
+    with store.unit_of_work("acme", readonly=True) as uow:
+        loaded = uow.issues.get(stored.id)
+
+    assert loaded == stored

@@ -165,3 +165,81 @@ def test_import_memory_stays_below_file_size(make_wenti_app, tmp_path: Path) -> 
     assert report.imported == 12_000
     # Holding the parsed rows alone would take more than the file's size.
     assert peak < size / 2, (peak, size)
+
+
+CHANGED_MESSAGE = (
+    "{file}: was changed, replaced or deleted while it was imported. Batches written before the change stay imported; "
+    "when the file is complete, run the same command again, which skips the rows already imported."
+)
+
+
+def _write_csv(path: Path, count: int) -> Path:
+    lines = ["id,title"] + [f"C-{number},打印机卡纸 {number}" for number in range(1, count + 1)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+CSV_SOURCE = parse_mapping(tomllib.loads('queue = "general"\n[source]\nexternal_id = "id"\n[fields]\ntitle = "title"\n'), "csv.toml").source
+
+
+@pytest.mark.parametrize("appended", ['C-99,"quote never closed\n', "C-99,appended row\n"])
+def test_lines_appended_after_check_not_read(tmp_path: Path, appended: str) -> None:
+    path = _write_csv(tmp_path / "grows.csv", 10)
+    stream = open_source(path, CSV_SOURCE)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(appended)
+
+    items = list(stream.items())
+
+    assert stream.row_count == 10
+    assert len(items) == 10
+    assert [error for _row, error in items] == [None] * 10
+    assert items[-1][0].values["id"] == "C-10"
+
+
+@pytest.mark.parametrize("name", ["rows.csv", "rows.jsonl"])
+def test_file_deleted_after_check_reported(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    if name.endswith(".csv"):
+        _write_csv(path, 10)
+    else:
+        _write_jsonl(path, 10)
+    stream = open_source(path, MAPPING.source if name.endswith(".jsonl") else CSV_SOURCE)
+    path.unlink()
+
+    with pytest.raises(SourceFileError) as caught:
+        next(iter(stream.items()))
+
+    assert caught.value.message_id == CHANGED_MESSAGE
+
+
+def test_file_replaced_after_check_reported(tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "rows.csv", 10)
+    stream = open_source(path, CSV_SOURCE)
+    replacement = _write_csv(tmp_path / "other.csv", 10)
+    replacement.replace(path)
+
+    with pytest.raises(SourceFileError) as caught:
+        next(iter(stream.items()))
+
+    assert caught.value.message_id == CHANGED_MESSAGE
+
+
+def test_csv_cut_during_import_keeps_batches(make_wenti_app, tmp_path: Path) -> None:
+    app = make_wenti_app(config_toml=SQL_ONLY)
+    ctx = app.context("default", "admin")
+    mapping = parse_mapping(tomllib.loads('queue = "general"\n[source]\nexternal_id = "id"\n[fields]\ntitle = "title"\n'), "csv.toml")
+    # Larger than the reader's buffer, so the cut happens in bytes not read yet.
+    path = _write_csv(tmp_path / "cut.csv", 5000)
+
+    def cut_file(_rows: int) -> None:
+        with open(path, "r+b") as handle:
+            handle.truncate(1000)
+
+    with pytest.raises(SourceFileError) as caught:
+        run_import(app, ctx, path, mapping, batch_size=100, on_progress=cut_file)
+
+    assert caught.value.message_id == CHANGED_MESSAGE
+    assert "nothing was imported" not in caught.value.message_id
+    # The batches written before the cut stay imported.
+    assert app.issues.count(ctx, IssueQuery()) >= 100

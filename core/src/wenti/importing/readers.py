@@ -20,12 +20,14 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import io
 import itertools
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import attrs
 
@@ -149,17 +151,79 @@ def open_source(path: str | Path, source: SourceSpec) -> SourceStream:
     fmt = detect_format(path, source)
     if fmt == "xlsx":
         return _open_xlsx(path, source)
-    encoding = detect_encoding(path, source.encoding)
+    snapshot = _Snapshot.take(path)
+    encoding = detect_encoding(path, source.encoding, size=snapshot.size)
     if fmt == "jsonl":
-        return _open_jsonl(path, encoding)
-    return _open_csv(path, encoding, source.delimiter, source.unescape_formulas)
+        return _open_jsonl(snapshot, encoding)
+    return _open_csv(snapshot, encoding, source.delimiter, source.unescape_formulas)
 
 
-def _text_lines(path: Path, encoding: str, newline: str) -> Iterator[str]:
-    """Yield the decoded lines of a file that `detect_encoding` accepted."""
+@attrs.frozen
+class _Snapshot:
+    """The identity and size of a text file when the import checked it.
+
+    Every later pass reads only these bytes of this file, so lines appended during
+    the import are neither read unchecked nor counted, and a file deleted or
+    replaced after the check is reported instead of read.
+    """
+
+    path: Path
+    size: int
+    device: int
+    inode: int
+
+    @classmethod
+    def take(cls, path: Path) -> _Snapshot:
+        try:
+            status = path.stat()
+        except OSError as error:
+            raise SourceFileError(N_("{file}: cannot be read: {error}"), file=str(path), error=error.strerror or str(error)) from None
+        return cls(path=path, size=status.st_size, device=status.st_dev, inode=status.st_ino)
+
+
+class _BoundedReader(io.RawIOBase):
+    """A reader of the first `size` bytes of a binary file. `remaining` counts the bytes not returned yet."""
+
+    def __init__(self, handle: BinaryIO, size: int) -> None:
+        self.handle = handle
+        self.remaining = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        length = min(len(buffer), self.remaining)
+        if length <= 0:
+            return 0
+        data = self.handle.read(length)
+        buffer[: len(data)] = data
+        self.remaining -= len(data)
+        return len(data)
+
+
+def _file_changed(path: Path) -> SourceFileError:
+    return SourceFileError(
+        N_("{file}: was changed, replaced or deleted while it was imported. Batches written before the change stay imported; when the file is complete, run the same command again, which skips the rows already imported."),
+        file=str(path),
+    )
+
+
+def _text_lines(snapshot: _Snapshot, encoding: str, newline: str) -> Iterator[str]:
+    """Yield the decoded lines of the checked bytes of a file that `detect_encoding` accepted."""
+    path = snapshot.path
     try:
-        with open(path, encoding=encoding, newline=newline) as handle:
-            yield from handle
+        with open(path, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            if (status.st_dev, status.st_ino) != (snapshot.device, snapshot.inode):
+                raise _file_changed(path)
+            bounded = _BoundedReader(handle, snapshot.size)
+            with io.TextIOWrapper(io.BufferedReader(bounded), encoding=encoding, newline=newline) as text:
+                yield from text
+            if bounded.remaining > 0:
+                # The file became shorter than it was when it was checked.
+                raise _file_changed(path)
+    except FileNotFoundError:
+        raise _file_changed(path) from None
     except UnicodeDecodeError:
         # The file decoded when the import began, so it was changed since.
         raise SourceFileError(
@@ -231,15 +295,16 @@ SCAN_CHUNK_BYTES = 1 << 20
 _NON_ASCII = re.compile("[^\x00-\x7f]")
 
 
-def detect_encoding(path: Path, encoding: str = "auto", chunk_bytes: int = SCAN_CHUNK_BYTES) -> str:
+def detect_encoding(path: Path, encoding: str = "auto", chunk_bytes: int = SCAN_CHUNK_BYTES, size: int | None = None) -> str:
     """Decode the file step by step and return the codec that decodes all of it.
 
     Chooses and fails exactly as `decode_text` does on the whole file's bytes, but
-    holds only `chunk_bytes` of it at a time.
+    holds only `chunk_bytes` of it at a time. With `size`, only the file's first
+    `size` bytes are decoded.
     """
     file = str(path)
     if encoding != "auto":
-        offset, _evidence = _scan(path, encoding, chunk_bytes)
+        offset, _evidence = _scan(path, encoding, chunk_bytes, size)
         if offset is not None:
             raise SourceFileError(
                 N_("{file}: the byte at offset {offset} is not valid {encoding}. Check the file, or set the right encoding = \"...\" in [source] of the mapping (\"auto\" tries UTF-8, then GB18030)."),
@@ -249,7 +314,7 @@ def detect_encoding(path: Path, encoding: str = "auto", chunk_bytes: int = SCAN_
             )
         return encoding
 
-    utf8_offset, evidence = _scan(path, "utf-8-sig", chunk_bytes)
+    utf8_offset, evidence = _scan(path, "utf-8-sig", chunk_bytes, size)
     if utf8_offset is None:
         return "utf-8-sig"
     if evidence >= _UTF8_EVIDENCE_CHARACTERS:
@@ -258,7 +323,7 @@ def detect_encoding(path: Path, encoding: str = "auto", chunk_bytes: int = SCAN_
             file=file,
             offset=utf8_offset,
         )
-    gb_offset, _evidence = _scan(path, "gb18030", chunk_bytes)
+    gb_offset, _evidence = _scan(path, "gb18030", chunk_bytes, size)
     if gb_offset is None:
         return "gb18030"
     raise SourceFileError(
@@ -269,7 +334,7 @@ def detect_encoding(path: Path, encoding: str = "auto", chunk_bytes: int = SCAN_
     )
 
 
-def _scan(path: Path, encoding: str, chunk_bytes: int) -> tuple[int | None, int]:
+def _scan(path: Path, encoding: str, chunk_bytes: int, size: int | None = None) -> tuple[int | None, int]:
     """Find the offset of the first byte `encoding` cannot decode (None if every byte decodes).
 
     Also returns the number of non-ASCII characters before that byte, counted up
@@ -294,7 +359,8 @@ def _scan(path: Path, encoding: str, chunk_bytes: int) -> tuple[int | None, int]
                 codec = codecs.lookup("utf-8")
             decoder = codec.incrementaldecoder(errors="strict")
             while True:
-                chunk = handle.read(chunk_bytes)
+                length = chunk_bytes if size is None else min(chunk_bytes, size - position)
+                chunk = handle.read(length) if length > 0 else b""
                 final = not chunk
                 pending = decoder.getstate()[0]
                 try:
@@ -319,15 +385,15 @@ def _count_non_ascii(text: str) -> int:
     return sum(1 for _match in itertools.islice(_NON_ASCII.finditer(text), _UTF8_EVIDENCE_CHARACTERS))
 
 
-def _open_csv(path: Path, encoding: str, delimiter: str, unescape_formulas: bool) -> SourceStream:
+def _open_csv(snapshot: _Snapshot, encoding: str, delimiter: str, unescape_formulas: bool) -> SourceStream:
     """Read the header, parse every row once to find broken quoting, and count the rows."""
-    file = str(path)
-    rows = _CsvRecords(path, encoding, delimiter)
+    file = str(snapshot.path)
+    rows = _CsvRecords(snapshot, encoding, delimiter)
     columns = _csv_header(rows, file)
     count = sum(1 for _number, _cells in rows)
 
     def read() -> Iterator[tuple[SourceRow, RowRejected | None]]:
-        records = _CsvRecords(path, encoding, delimiter)
+        records = _CsvRecords(snapshot, encoding, delimiter, checked=True)
         _csv_header(records, file)
         for number, cells in records:
             row, error = _csv_row(number, cells, columns, delimiter)
@@ -339,12 +405,18 @@ def _open_csv(path: Path, encoding: str, delimiter: str, unescape_formulas: bool
 
 
 class _CsvRecords:
-    """The non-empty records of a CSV file with their spreadsheet row numbers (the header is row 1)."""
+    """The non-empty records of a CSV file with their spreadsheet row numbers (the header is row 1).
 
-    def __init__(self, path: Path, encoding: str, delimiter: str) -> None:
-        self.file = str(path)
+    `checked` is true on the pass that imports rows: the first pass parsed every row
+    already, so a parse error then means the file was changed in between.
+    """
+
+    def __init__(self, snapshot: _Snapshot, encoding: str, delimiter: str, checked: bool = False) -> None:
+        self.path = snapshot.path
+        self.file = str(snapshot.path)
+        self.checked = checked
         # newline="" keeps line breaks inside quoted cells exactly as written.
-        self.reader = csv.reader(_text_lines(path, encoding, newline=""), delimiter=delimiter, strict=True)
+        self.reader = csv.reader(_text_lines(snapshot, encoding, newline=""), delimiter=delimiter, strict=True)
         self.number = 0
 
     def header(self) -> list[str] | None:
@@ -362,6 +434,8 @@ class _CsvRecords:
             except StopIteration:
                 return
             except csv.Error as error:
+                if self.checked:
+                    raise _file_changed(self.path) from None
                 raise SourceFileError(
                     N_("{file}: row {row} is not valid CSV ({error}). Fix the quoting in that row and import again; nothing was imported."),
                     file=self.file,
@@ -398,20 +472,20 @@ def _csv_row(number: int, cells: list[str], columns: tuple[str, ...], delimiter:
     return SourceRow(number=number, values=values), error
 
 
-def _open_jsonl(path: Path, encoding: str) -> SourceStream:
+def _open_jsonl(snapshot: _Snapshot, encoding: str) -> SourceStream:
     """Count the non-blank lines; each one becomes a row or an unreadable row."""
-    count = sum(1 for _number, _line in _jsonl_lines(path, encoding))
+    count = sum(1 for _number, _line in _jsonl_lines(snapshot, encoding))
 
     def read() -> Iterator[tuple[SourceRow, RowRejected | None]]:
-        for number, line in _jsonl_lines(path, encoding):
+        for number, line in _jsonl_lines(snapshot, encoding):
             yield _jsonl_row(number, line)
 
-    return SourceStream(path=str(path), columns=(), format="jsonl", encoding=encoding, row_count=count, read=read)
+    return SourceStream(path=str(snapshot.path), columns=(), format="jsonl", encoding=encoding, row_count=count, read=read)
 
 
-def _jsonl_lines(path: Path, encoding: str) -> Iterator[tuple[int, str]]:
+def _jsonl_lines(snapshot: _Snapshot, encoding: str) -> Iterator[tuple[int, str]]:
     # Lines end at \n only: str.splitlines() would also split at U+2028 inside JSON strings.
-    for number, line in enumerate(_text_lines(path, encoding, newline="\n"), start=1):
+    for number, line in enumerate(_text_lines(snapshot, encoding, newline="\n"), start=1):
         line = line.removesuffix("\n").removesuffix("\r")
         if line.strip():
             yield number, line

@@ -252,3 +252,13 @@ def test_chinese_expected_list_is_spaced():
     chinese = caught.value.translated(core.translations("zh_CN").gettext)
 
     assert "应为 reject, keep, default。" in chinese
+
+
+@pytest.mark.parametrize("separator", ["\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"])
+def test_title_unicode_line_break_becomes_space(separator):
+    mapper = RowMapper(_mapping())
+
+    title = mapper.map_row(_row(标题=f"打印机{separator}卡纸"))["title"]
+
+    assert title == "打印机 卡纸"
+    assert len(title.splitlines()) == 1

@@ -20,7 +20,9 @@ _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 # A sentence ends at Chinese or Western end punctuation, or at a line break.
 _SENTENCE_END = re.compile(r"[。！？!?；;]|\.(?=\s)|\n")
 # A title is one line: line breaks become spaces, other characters stay as written.
-_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+# The breaks are the ones str.splitlines() splits at, so a U+2028 LINE SEPARATOR
+# in a JSON string or a vertical tab separates two words instead of joining them.
+_LINE_BREAKS = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+\s*")
 
 
 def lookup(values: dict[str, Any], column: str | None) -> Any:

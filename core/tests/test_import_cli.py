@@ -112,6 +112,23 @@ def test_bad_rejects_path_fails_before_import(cli_app, tmp_path, mapping_file):
     assert _issues(cli_app) == []
 
 
+@pytest.mark.parametrize("target", ["source", "mapping"])
+def test_rejects_path_may_not_replace_inputs(cli_app, tmp_path, mapping_file, target):
+    source = _write_csv(tmp_path / "issues.csv", ROWS, "utf-8")
+    protected = source if target == "source" else mapping_file
+    before = protected.read_bytes()
+    # Another spelling of the same path, as a person might type it.
+    rejects = tmp_path / "." / protected.name
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping_file), "--rejects", str(rejects), user="agent")
+
+    assert result.exit_code == 2, result.output
+    assert f"--rejects {rejects} is the" in result.stderr
+    assert "writing the rejected rows would replace it" in result.stderr
+    assert protected.read_bytes() == before
+    assert _issues(cli_app) == []
+
+
 def test_second_import_adds_nothing(cli_app, tmp_path, mapping_file):
     source = _write_csv(tmp_path / "issues.csv", ROWS[:2], "utf-8")
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -32,6 +32,7 @@ def import_command(state: CliState, file: Path, mapping_path: Path, queue: str |
 
     if rejects_path is not None:
         check_output_path(rejects_path, "--rejects")
+        _check_rejects_path(rejects_path, file, mapping_path)
     try:
         mapping = load_mapping(mapping_path)
     except MappingError as error:
@@ -83,3 +84,21 @@ def import_command(state: CliState, file: Path, mapping_path: Path, queue: str |
     # Good rows stay imported, and the exit code still shows scripts that some were rejected.
     if report.rejected:
         raise click.exceptions.Exit(1)
+
+
+def _check_rejects_path(rejects_path: Path, file: Path, mapping_path: Path) -> None:
+    """Raise `CliError` when --rejects names the file to import or the mapping, which writing the rejects would replace."""
+    from wenti.cli.paths import EXIT_BAD_PATH
+
+    example = rejects_path.with_name(f"{rejects_path.stem}-rejected.csv")
+    for source, message in (
+        (file, N_("{option} {file} is the file being imported, and writing the rejected rows would replace it. Choose another file, such as {example}.")),
+        (mapping_path, N_("{option} {file} is the mapping file, and writing the rejected rows would replace it. Choose another file, such as {example}.")),
+    ):
+        try:
+            same = os.path.samefile(rejects_path, source)
+        except OSError:
+            # One of the two does not exist yet, so they cannot be the same file.
+            continue
+        if same:
+            raise CliError(_(message).format(option="--rejects", file=rejects_path, example=example), EXIT_BAD_PATH)

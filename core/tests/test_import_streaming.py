@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import csv
 import json
 import tomllib
 import tracemalloc
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from wenti.cli.testing import invoke_cli
-from wenti.importing import SourceFileError, decode_text, detect_encoding, open_source, parse_mapping, read_table, run_import
+from wenti.importing import RejectsFile, SourceFileError, decode_text, detect_encoding, open_source, parse_mapping, read_table, run_import
 from wenti.store import IssueQuery
 
 SQL_ONLY = '[plugins]\nenabled = ["sql"]\n'
@@ -243,3 +244,39 @@ def test_csv_cut_during_import_keeps_batches(make_wenti_app, tmp_path: Path) -> 
     assert "nothing was imported" not in caught.value.message_id
     # The batches written before the cut stay imported.
     assert app.issues.count(ctx, IssueQuery()) >= 100
+
+
+def test_rejected_rows_kept_out_of_memory(make_wenti_app, tmp_path: Path) -> None:
+    app = make_wenti_app(config_toml=SQL_ONLY)
+    ctx = app.context("default", "admin")
+    mapping = parse_mapping(
+        tomllib.loads('queue = "general"\n[source]\nexternal_id = "id"\n[fields]\ntitle = "title"\npriority = "priority"\n[values.priority]\nmap = { "高" = "high" }\nunknown = "reject"\n'),
+        "reject.toml",
+    )
+    path = tmp_path / "rejected.jsonl"
+    with open(path, "w", encoding="utf-8") as handle:
+        for number in range(1, 12_001):
+            record = {"id": f"R-{number}", "title": f"第 {number} 号问题", "priority": "未知", "description": "现场反馈：设备无法启动。" * 40}
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    size = path.stat().st_size
+    rejects = RejectsFile(tmp_path / "rejects.csv", str)
+
+    tracemalloc.start()
+    try:
+        report = run_import(app, ctx, path, mapping, batch_size=500, on_rejected=rejects.add, keep_rejected=20)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    rejects.write()
+    rejects.close()
+
+    assert report.rejected_count == 12_000
+    assert report.counts_add_up
+    assert [rejection.row for rejection in report.rejected] == list(range(1, 21))
+    # Holding every rejected row with its values would take more than the file's size.
+    assert peak < size / 2, (peak, size)
+    with open(tmp_path / "rejects.csv", encoding="utf-8-sig", newline="") as handle:
+        written = list(csv.DictReader(handle))
+    assert len(written) == 12_000
+    assert [row["row"] for row in written[:3]] == ["1", "2", "3"]
+    assert written[-1]["id"] == "R-12000"

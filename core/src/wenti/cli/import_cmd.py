@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from wenti.cli.base import CliError, Command, option, translate_error
 from wenti.cli.state import CliState, pass_state
 from wenti.i18n import N_, _
+
+if TYPE_CHECKING:
+    from wenti.app import App, Context
+    from wenti.importing import ImportReport, Mapping, RejectsFile, SourceStream
 
 # Rejected rows printed in full; the rest are counted and go to --rejects.
 MAX_REJECTS_SHOWN = 20
@@ -27,8 +32,7 @@ EXIT_INVALID_MAPPING = 2
 @pass_state
 def import_command(state: CliState, file: Path, mapping_path: Path, queue: str | None, dry_run: bool, rejects_path: Path | None, batch_size: int) -> None:
     from wenti.cli.paths import check_output_path
-    from wenti.importing import MappingError, RowRejected, load_mapping, open_source, run_import, write_rejects
-    from wenti.importing.runner import check_columns, check_targets
+    from wenti.importing import MappingError, RejectsFile, load_mapping, open_source
 
     if rejects_path is not None:
         check_output_path(rejects_path, "--rejects")
@@ -41,48 +45,28 @@ def import_command(state: CliState, file: Path, mapping_path: Path, queue: str |
     app, ctx = state.app(), state.context()
 
     table = open_source(file, mapping.source)
+    # Rejected rows go to a temporary file as they come, so a file whose every row
+    # is rejected does not fill the memory. Only the first ones are printed.
+    rejects_file = RejectsFile(rejects_path, translate_error) if rejects_path is not None else None
     try:
-        # Checked again inside run_import; here so that no progress bar shows before the error.
-        check_columns(table, mapping)
-        check_targets(app, ctx, mapping, queue)
-        with click.progressbar(length=table.row_count, label=_("Importing"), file=sys.stderr) as bar:
-            report = run_import(
-                app, ctx, file, mapping, queue=queue, dry_run=dry_run, batch_size=batch_size, on_progress=bar.update, table=table
-            )
-    except MappingError as error:
-        raise CliError(translate_error(error), EXIT_INVALID_MAPPING) from None
-    except KeyboardInterrupt:
-        if not dry_run:
-            click.echo(
-                _("Import interrupted. Batches written so far stay imported; run the same command again to import the rest, without duplicates."),
-                err=True,
-            )
-        raise
-
-    for rejection in report.rejected[:MAX_REJECTS_SHOWN]:
-        reason = translate_error(rejection.error)
-        if isinstance(rejection.error, RowRejected):
-            # These messages start with the row number already ("row 4: ...").
-            click.echo(_("Rejected {reason}").format(reason=reason), err=True)
-        else:
-            click.echo(_("Rejected row {row}: {reason}").format(row=rejection.row, reason=reason), err=True)
-    hidden = len(report.rejected) - MAX_REJECTS_SHOWN
-    if hidden > 0:
-        click.echo(_("... and {count} more rejected rows; use --rejects FILE to get them all.").format(count=hidden), err=True)
-
-    if rejects_path is not None and report.rejected:
-        write_rejects(rejects_path, report, translate_error)
-        click.echo(_("Rejected rows written to {file}.").format(file=rejects_path), err=True)
+        report = _run(app, ctx, table, mapping, queue, dry_run, batch_size, rejects_file)
+        _print_rejected(report)
+        if rejects_file is not None and report.rejected_count:
+            rejects_file.write()
+            click.echo(_("Rejected rows written to {file}.").format(file=rejects_path), err=True)
+    finally:
+        if rejects_file is not None:
+            rejects_file.close()
 
     if dry_run:
         click.echo(_("Dry run, nothing was written."))
     click.echo(
         _("Read {read} rows: {imported} imported, {duplicates} skipped as already imported, {rejected} rejected.").format(
-            read=report.read, imported=report.imported, duplicates=report.duplicates, rejected=len(report.rejected)
+            read=report.read, imported=report.imported, duplicates=report.duplicates, rejected=report.rejected_count
         )
     )
     # Good rows stay imported, and the exit code still shows scripts that some were rejected.
-    if report.rejected:
+    if report.rejected_count:
         raise click.exceptions.Exit(1)
 
 
@@ -102,3 +86,54 @@ def _check_rejects_path(rejects_path: Path, file: Path, mapping_path: Path) -> N
             continue
         if same:
             raise CliError(_(message).format(option="--rejects", file=rejects_path, example=example), EXIT_BAD_PATH)
+
+
+
+def _run(
+    app: App, ctx: Context, table: SourceStream, mapping: Mapping, queue: str | None, dry_run: bool, batch_size: int, rejects_file: RejectsFile | None
+) -> ImportReport:
+    from wenti.importing import MappingError, run_import
+    from wenti.importing.runner import check_columns, check_targets
+
+    try:
+        # Checked again inside run_import; here so that no progress bar shows before the error.
+        check_columns(table, mapping)
+        check_targets(app, ctx, mapping, queue)
+        with click.progressbar(length=table.row_count, label=_("Importing"), file=sys.stderr) as bar:
+            return run_import(
+                app,
+                ctx,
+                table.path,
+                mapping,
+                queue=queue,
+                dry_run=dry_run,
+                batch_size=batch_size,
+                on_progress=bar.update,
+                table=table,
+                on_rejected=rejects_file.add if rejects_file is not None else None,
+                keep_rejected=MAX_REJECTS_SHOWN,
+            )
+    except MappingError as error:
+        raise CliError(translate_error(error), EXIT_INVALID_MAPPING) from None
+    except KeyboardInterrupt:
+        if not dry_run:
+            click.echo(
+                _("Import interrupted. Batches written so far stay imported; run the same command again to import the rest, without duplicates."),
+                err=True,
+            )
+        raise
+
+
+def _print_rejected(report: ImportReport) -> None:
+    from wenti.importing import RowRejected
+
+    for rejection in report.rejected:
+        reason = translate_error(rejection.error)
+        if isinstance(rejection.error, RowRejected):
+            # These messages start with the row number already ("row 4: ...").
+            click.echo(_("Rejected {reason}").format(reason=reason), err=True)
+        else:
+            click.echo(_("Rejected row {row}: {reason}").format(row=rejection.row, reason=reason), err=True)
+    hidden = report.rejected_count - len(report.rejected)
+    if hidden > 0:
+        click.echo(_("... and {count} more rejected rows; use --rejects FILE to get them all.").format(count=hidden), err=True)

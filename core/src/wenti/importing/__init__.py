@@ -8,7 +8,7 @@ See `docs/import.md` for the mapping format.
 
 from wenti.importing.mapping import Mapping, MappingError, load_mapping, parse_mapping
 from wenti.importing.readers import SourceFileError, SourceStream, SourceTable, decode_text, detect_encoding, open_source, read_table
-from wenti.importing.runner import ImportReport, Rejection, run_import, write_rejects
+from wenti.importing.runner import ImportReport, Rejection, RejectsFile, run_import, write_rejects
 from wenti.importing.transform import RowMapper, RowRejected
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "Mapping",
     "MappingError",
     "Rejection",
+    "RejectsFile",
     "RowMapper",
     "RowRejected",
     "SourceFileError",

@@ -9,7 +9,9 @@ reported with its row number and reason while the other rows go on.
 from __future__ import annotations
 
 import csv
+import json
 import logging
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +44,12 @@ class Rejection:
 
 @attrs.define
 class ImportReport:
-    """Counts and rejected rows of one import. `read == imported + duplicates + len(rejected)`."""
+    """Counts and rejected rows of one import. `read == imported + duplicates + rejected_count`.
+
+    `rejected` contains the rejected rows in row order, at most `keep_rejected` of
+    them when that is set, so that a file whose every row is rejected does not fill
+    the memory. `rejected_count` counts all of them.
+    """
 
     file: str
     read: int = 0
@@ -51,10 +58,17 @@ class ImportReport:
     rejected: list[Rejection] = attrs.Factory(list)
     dry_run: bool = False
     encoding: str | None = None
+    rejected_count: int = 0
+    keep_rejected: int | None = None
 
     @property
     def counts_add_up(self) -> bool:
-        return self.read == self.imported + self.duplicates + len(self.rejected)
+        return self.read == self.imported + self.duplicates + self.rejected_count
+
+    def add_rejected(self, rejections: Sequence[Rejection]) -> None:
+        self.rejected_count += len(rejections)
+        room = len(rejections) if self.keep_rejected is None else max(self.keep_rejected - len(self.rejected), 0)
+        self.rejected.extend(rejections[:room])
 
 
 def run_import(
@@ -68,47 +82,57 @@ def run_import(
     batch_size: int = BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
     table: SourceTable | SourceStream | None = None,
+    on_rejected: Callable[[Sequence[Rejection]], None] | None = None,
+    keep_rejected: int | None = None,
 ) -> ImportReport:
     """Import `path` with `mapping` as `ctx`; `queue` overrides the mapping's queue.
 
     Rows are read from the file one batch at a time. Raises `SourceFileError` when
     the file cannot be read at all (nothing is imported then); individual bad rows
-    end up in `ImportReport.rejected`. Pass `table` when the caller has already
-    opened or read the file.
+    end up in `ImportReport.rejected`, of which at most `keep_rejected` are kept.
+    `on_rejected` receives every batch's rejected rows in row order, for callers
+    that write all of them out. Pass `table` when the caller has already opened or
+    read the file.
     """
     if table is None:
         table = open_source(path, mapping.source)
     check_columns(table, mapping)
     check_targets(app, ctx, mapping, queue)
     mapper = RowMapper(mapping, queue)
-    report = ImportReport(file=str(path), dry_run=dry_run, encoding=table.encoding)
+    report = ImportReport(file=str(path), dry_run=dry_run, encoding=table.encoding, keep_rejected=keep_rejected)
     log.info("import start tenant=%s file=%s rows=%d dry_run=%s", ctx.tenant_id, path, table.row_count, dry_run)
 
     # A dry run writes nothing, so ids seen in earlier batches are remembered here.
     seen: set[tuple[str, str]] = set()
     batch: list[SourceRow] = []
+    # Rows of the current batch that the reader, the mapping or the service rejected.
+    # Every row of a batch comes before the rows of the next one, so sorting per
+    # batch gives the file's row order.
+    rejected: list[Rejection] = []
     read_before = 0
     for row, error in table.items():
         report.read += 1
         if error is not None:
-            report.rejected.append(Rejection(row.number, error, row.values))
+            rejected.append(Rejection(row.number, error, row.values))
         else:
             batch.append(row)
         if len(batch) >= batch_size:
-            _import_batch(app, ctx, batch, mapper, report, dry_run, seen)
+            _import_batch(app, ctx, batch, mapper, report, dry_run, seen, rejected)
+            _report_rejected(report, rejected, on_rejected)
             batch = []
+            rejected = []
             if on_progress is not None:
                 on_progress(report.read - read_before)
             read_before = report.read
     if batch:
-        _import_batch(app, ctx, batch, mapper, report, dry_run, seen)
+        _import_batch(app, ctx, batch, mapper, report, dry_run, seen, rejected)
+    _report_rejected(report, rejected, on_rejected)
     if on_progress is not None and report.read > read_before:
         on_progress(report.read - read_before)
-    report.rejected.sort(key=lambda rejection: rejection.row)
 
     log.info(
         "import done tenant=%s file=%s read=%d imported=%d duplicates=%d rejected=%d",
-        ctx.tenant_id, path, report.read, report.imported, report.duplicates, len(report.rejected),
+        ctx.tenant_id, path, report.read, report.imported, report.duplicates, report.rejected_count,
     )
     return report
 
@@ -205,30 +229,50 @@ def _value_map_targets(values: ValueMap) -> list[str]:
     return list(dict.fromkeys(target for target in targets if target))
 
 
+def _report_rejected(report: ImportReport, rejected: list[Rejection], on_rejected: Callable[[Sequence[Rejection]], None] | None) -> None:
+    if not rejected:
+        return
+    for rejection in rejected:
+        # A caught error's traceback references the frame that references this list.
+        # Only the cyclic garbage collector frees such a cycle, so rows would pile up.
+        rejection.error.__traceback__ = None
+    rejected.sort(key=lambda rejection: rejection.row)
+    report.add_rejected(rejected)
+    if on_rejected is not None:
+        on_rejected(rejected)
+
+
 def _import_batch(
-    app: App, ctx: Context, batch: Sequence[SourceRow], mapper: RowMapper, report: ImportReport, dry_run: bool, seen: set[tuple[str, str]]
+    app: App,
+    ctx: Context,
+    batch: Sequence[SourceRow],
+    mapper: RowMapper,
+    report: ImportReport,
+    dry_run: bool,
+    seen: set[tuple[str, str]],
+    rejected: list[Rejection],
 ) -> None:
     mapped: list[tuple[SourceRow, ImportedIssue]] = []
     for row in batch:
         try:
             mapped.append((row, ImportedIssue(**mapper.map_row(row))))
         except RowRejected as error:
-            report.rejected.append(Rejection(row.number, error, row.values))
+            rejected.append(Rejection(row.number, error, row.values))
     if not mapped:
         return
 
     issues = [issue for _row, issue in mapped]
     if dry_run:
-        imported, duplicates, rejected = _check_without_writing(app, ctx, issues, seen)
+        imported, duplicates, service_rejected = _check_without_writing(app, ctx, issues, seen)
     else:
         result = app.issues.import_batch(ctx, issues)
-        imported, duplicates, rejected = len(result.imported), len(result.duplicates), result.rejected
+        imported, duplicates, service_rejected = len(result.imported), len(result.duplicates), result.rejected
 
     report.imported += imported
     report.duplicates += duplicates
-    for index, error in rejected:
+    for index, error in service_rejected:
         row = mapped[index][0]
-        report.rejected.append(Rejection(row.number, error, row.values))
+        rejected.append(Rejection(row.number, error, row.values))
 
 
 def _check_without_writing(
@@ -272,6 +316,43 @@ def _check_without_writing(
             seen.add((issue.source, issue.external_id))
         imported += 1
     return imported, duplicates, rejected
+
+
+class RejectsFile:
+    """A CSV file of rejected rows, fed batch by batch so that the rows stay out of memory.
+
+    The columns of JSON Lines records are known only at the end, so `add` stores
+    the rows in a temporary file and `write` writes the CSV from it, laid out as
+    `write_rejects` does. `close` drops the temporary file.
+    """
+
+    def __init__(self, path: str | Path, translate: Callable[[WentiError], str]) -> None:
+        self.path = Path(path)
+        self.translate = translate
+        self.columns: dict[str, None] = {}
+        self.count = 0
+        self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
+
+    def add(self, rejections: Sequence[Rejection]) -> None:
+        for rejection in rejections:
+            values = {key: _cell(value) for key, value in rejection.values.items()}
+            for key in values:
+                self.columns.setdefault(key)
+            json.dump([rejection.row, self.translate(rejection.error), values], self._spool, ensure_ascii=False)
+            self._spool.write("\n")
+            self.count += 1
+
+    def write(self) -> None:
+        self._spool.seek(0)
+        with open(self.path, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["row", "reason", *self.columns])
+            for line in self._spool:
+                row, reason, values = json.loads(line)
+                writer.writerow([row, reason, *(values.get(column, "") for column in self.columns)])
+
+    def close(self) -> None:
+        self._spool.close()
 
 
 def write_rejects(path: str | Path, report: ImportReport, translate: Callable[[WentiError], str]) -> None:

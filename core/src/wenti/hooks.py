@@ -50,6 +50,7 @@ from wenti.records import (
     SqlSchema,
     StorageBackend,
     Suggestion,
+    TemplateBlock,
     WebNavEntry,
     WebRoute,
 )
@@ -295,6 +296,31 @@ class Hooks:
         entries.sort(key=lambda entry: entry.order)
         return entries
 
+    def web_template_blocks(self, slot: str, page: dict[str, Any], ctx: Context, app: App) -> list[TemplateBlock]:
+        """Collect the blocks of one page slot, sorted by `order` then plugin name.
+
+        A failing plugin adds no blocks. A returned object that is not a
+        `TemplateBlock`, or whose `html` is not a string or `order` not an int, is
+        logged and dropped. Escaping plain strings is left to the web app, which
+        renders the blocks.
+        """
+        blocks: list[TemplateBlock] = []
+        for plugin_name, result in self._advise("web_template_blocks", slot=slot, page=page, ctx=ctx, app=app):
+            for block in result:
+                if not _is_valid_block(block):
+                    # Log the type, not the value, because a block's HTML may show personal data.
+                    log.warning(
+                        "plugin %s returned an invalid %s from web_template_blocks for slot %s; "
+                        "expected wenti.records.TemplateBlock with str or Markup html and an int order",
+                        plugin_name,
+                        type(block).__name__,
+                        slot,
+                    )
+                    continue
+                blocks.append(attrs.evolve(block, plugin=plugin_name))
+        blocks.sort(key=lambda block: (block.order, block.plugin))
+        return blocks
+
     # -- validation ----------------------------------------------------------
 
     def validate_issue_change(self, issue: Issue, before: Issue | None, actor: User, action: str, app: App) -> list[str]:
@@ -487,6 +513,16 @@ def _accepts_keyword(function: Callable[..., Any], name: str) -> bool:
     except (TypeError, ValueError):
         return False
     return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def _is_valid_block(block: Any) -> bool:
+    # A bool is an int, but an `order` of True is a mistake worth reporting.
+    return (
+        isinstance(block, TemplateBlock)
+        and isinstance(block.html, str)
+        and isinstance(block.order, int)
+        and not isinstance(block.order, bool)
+    )
 
 
 def _as_list(result: Any) -> list[Any]:

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         SqlSchema,
         StorageBackend,
         Suggestion,
+        TemplateBlock,
         WebNavEntry,
         WebRoute,
     )
@@ -413,6 +414,38 @@ def web_nav_entries(ctx: Context, app: App) -> list[WebNavEntry]:
 
     :param ctx: the `wenti.app.Context` of the user; write labels in `ctx.locale`.
     :return: a list of `wenti.records.WebNavEntry`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def web_template_blocks(slot: str, page: dict[str, Any], ctx: Context, app: App) -> list[TemplateBlock]:
+    """Add pieces of HTML to fixed places (slots) of the web app's pages.
+
+    Called by the web app once per slot while it renders a page for a signed-in
+    user, so a plugin can show a block only to some roles (check `ctx.user.role`).
+    Advisory: each implementation is called on its own; an exception is logged with
+    the plugin's name and adds no blocks. Return an empty list for slots the plugin
+    does not fill. The slots and what `page` holds for each:
+
+    * `base.footer` (every page): `path`, the request path.
+    * `issue.sidebar` and `issue.after_description` (issue page): `issue`, the
+      `wenti.domain.Issue`, and `queue`, its `wenti.domain.Queue` or None.
+    * `issue_list.top` (issue list, above the filters): `issues`, the issues of
+      the current page, `total`, the number of matching issues, and `filters`,
+      the active filters by query parameter.
+    * `issue_new.form_end` (new-issue form, before the submit button): `queues`,
+      the queues the user can choose, and `values`, the form values entered so far.
+      A block here may contain form fields, but the web app stores none of
+      their values when it creates the issue.
+
+    :param slot: one of the slot names above; new slots may be added later, so
+        ignore names you do not know.
+    :param page: what the page shows, as listed above. Do not change it.
+    :param ctx: the `wenti.app.Context` of the user; write text in `ctx.locale`.
+    :return: a list of `wenti.records.TemplateBlock`. Only `markupsafe.Markup`
+        in `html` is inserted as HTML; any other string is escaped.
 
     .. versionadded:: 0.1
     """

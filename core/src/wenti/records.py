@@ -281,3 +281,22 @@ class PluginConfig:
     config_class: type
     plugin: str = ""
     template: str = ""
+
+
+@attrs.frozen
+class TemplateBlock:
+    """A piece of HTML a plugin adds to one slot of a web page (an SLA panel, a banner).
+
+    `html` is rendered by the plugin. Only a `markupsafe.Markup` value is inserted as
+    HTML; the web app escapes any other string, so `"<b>x</b>"` shows the tags as text.
+    Build markup with `Markup(...).format(...)` or a Jinja2 environment with autoescape,
+    so values from issues stay escaped. `key` names the block within the plugin (the
+    page marks the block with it, for styles and tests). Blocks of one slot are shown
+    by `order`, lowest first, then by plugin name.
+    """
+
+    key: str
+    # `str` because `markupsafe.Markup` is a subclass of it; core does not import markupsafe.
+    html: str
+    order: int = 100
+    plugin: str = ""

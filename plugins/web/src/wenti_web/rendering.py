@@ -10,7 +10,7 @@ import nh3
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wenti.clock import to_local
 from wenti.i18n import N_
 
@@ -113,6 +113,31 @@ def _nav_entries(request: Request, principal: Any) -> list[Any]:
     return [entry for entry in entries if entry.path.startswith("/") and not entry.path.startswith("//")]
 
 
+def template_blocks(request: Request, principal: Any, slots: tuple[str, ...], page: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Collect the HTML blocks plugins add to `slots` of one page, by slot name.
+
+    Only a `markupsafe.Markup` value is inserted as HTML; any other string is
+    escaped here. Pages for anonymous visitors get no blocks, because the hook
+    needs the user's context.
+    """
+    if principal is None:
+        return {}
+    app = request.app.state["wenti"]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for slot in slots:
+        blocks = app.hooks.web_template_blocks(slot, page, principal.ctx, app)
+        found[slot] = [{"plugin": block.plugin, "key": block.key, "html": _block_html(block.html)} for block in blocks]
+    return found
+
+
+def _block_html(html: str) -> Markup:
+    if isinstance(html, Markup):
+        return html
+    # `str.__str__` drops a subclass, so an object that only claims to be HTML
+    # through `__html__` is escaped like any plain string.
+    return escape(str.__str__(html))
+
+
 def _admin_views(request: Request, principal: Any) -> list[dict[str, str]]:
     # Imported here because the admin view pages import this module.
     from wenti_web.ui.admin_views import visible_views
@@ -143,5 +168,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "request_path": request.url.path,
     }
     base.update(context)
+    base["blocks"] = {
+        **context.get("blocks", {}),
+        **template_blocks(request, principal, ("base.footer",), {"path": request.url.path}),
+    }
     html = environment.get_template(template).render(**base)
     return Response(html, status_code=status_code, media_type="text/html; charset=utf-8")

@@ -20,7 +20,7 @@ from wenti_web.api.attachments import download_response, store_attachment
 from wenti_web.api.issues import parse_sort
 from wenti_web.auth import Principal, check_csrf, wenti_app
 from wenti_web.problems import ApiProblem
-from wenti_web.rendering import Translator, render
+from wenti_web.rendering import Translator, render, template_blocks
 from wenti_web.tables import saved_views
 from wenti_web.ui.common import (
     UI_DEPENDENCIES,
@@ -142,6 +142,7 @@ def issue_list(request: Request, principal: Principal) -> Response:
         sort_choices=SORT_CHOICES,
         query_string=urlencode(filters),
         users=app.admin.list_users(principal.ctx) if principal.role.includes(Role.AGENT) else [],
+        blocks=template_blocks(request, principal, ("issue_list.top",), {"issues": list(page.items), "total": total, "filters": dict(filters)}),
     )
 
 
@@ -262,6 +263,7 @@ def issue_page(request: Request, principal: Principal, issue_id: int, *, error: 
         error=error,
         custom_field_labels={f.key: f.label for f in (queue.custom_fields if queue else [])},
         badges=_badges_by_issue(app, principal, [issue]).get(issue.id, []),
+        blocks=template_blocks(request, principal, ("issue.sidebar", "issue.after_description"), {"issue": issue, "queue": queue}),
     )
 
 
@@ -363,6 +365,7 @@ def _new_form(request: Request, principal: Principal, *, values: dict[str, Any] 
         priorities=[p.value for p in Priority],
         values=values or {},
         error=error,
+        blocks=template_blocks(request, principal, ("issue_new.form_end",), {"queues": queues, "values": dict(values or {})}),
     )
 
 

@@ -280,3 +280,31 @@ def test_rejected_rows_kept_out_of_memory(make_wenti_app, tmp_path: Path) -> Non
     assert len(written) == 12_000
     assert [row["row"] for row in written[:3]] == ["1", "2", "3"]
     assert written[-1]["id"] == "R-12000"
+
+
+def _write_xlsx(path: Path, count: int) -> Path:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "title"])
+    for number in range(1, count + 1):
+        sheet.append([f"X-{number}", f"打印机卡纸 {number}"])
+    workbook.save(path)
+    return path
+
+
+@pytest.mark.parametrize("change", ["delete", "replace"])
+def test_xlsx_changed_after_check_reported(tmp_path: Path, change: str) -> None:
+    path = _write_xlsx(tmp_path / "rows.xlsx", 5)
+    stream = open_source(path, CSV_SOURCE)
+    if change == "delete":
+        path.unlink()
+    else:
+        _write_xlsx(tmp_path / "other.xlsx", 50).replace(path)
+
+    with pytest.raises(SourceFileError) as caught:
+        next(iter(stream.items()))
+
+    assert stream.row_count == 5
+    assert caught.value.message_id == CHANGED_MESSAGE

@@ -149,9 +149,9 @@ def open_source(path: str | Path, source: SourceSpec) -> SourceStream:
     if not path.is_file():
         raise SourceFileNotFound(N_("{file}: no such file."), file=str(path))
     fmt = detect_format(path, source)
-    if fmt == "xlsx":
-        return _open_xlsx(path, source)
     snapshot = _Snapshot.take(path)
+    if fmt == "xlsx":
+        return _open_xlsx(snapshot, source)
     encoding = detect_encoding(path, source.encoding, size=snapshot.size)
     if fmt == "jsonl":
         return _open_jsonl(snapshot, encoding)
@@ -179,6 +179,17 @@ class _Snapshot:
         except OSError as error:
             raise SourceFileError(N_("{file}: cannot be read: {error}"), file=str(path), error=error.strerror or str(error)) from None
         return cls(path=path, size=status.st_size, device=status.st_dev, inode=status.st_ino)
+
+    def check_unchanged(self) -> None:
+        """Raise `SourceFileError` when the file at `path` is no longer the checked one."""
+        try:
+            status = self.path.stat()
+        except FileNotFoundError:
+            raise _file_changed(self.path) from None
+        except OSError as error:
+            raise SourceFileError(N_("{file}: cannot be read: {error}"), file=str(self.path), error=error.strerror or str(error)) from None
+        if (status.st_dev, status.st_ino, status.st_size) != (self.device, self.inode, self.size):
+            raise _file_changed(self.path)
 
 
 class _BoundedReader(io.RawIOBase):
@@ -512,14 +523,18 @@ def _jsonl_row(number: int, line: str) -> tuple[SourceRow, RowRejected | None]:
     return SourceRow(number=number, values=record), None
 
 
-def _open_xlsx(path: Path, source: SourceSpec) -> SourceStream:
+def _open_xlsx(snapshot: _Snapshot, source: SourceSpec) -> SourceStream:
     """Read the header and the sheet's size; `items()` opens the workbook again and streams its rows."""
+    path = snapshot.path
     with _worksheet(path, source) as sheet:
         cells = sheet.iter_rows(values_only=True)
         columns = _sheet_header(cells, str(path))
         count = max((sheet.max_row or 1) - 1, 0)
 
     def read() -> Iterator[tuple[SourceRow, RowRejected | None]]:
+        # The workbook stays open while its rows are read, so only a change before
+        # this point can mix two versions of the file.
+        snapshot.check_unchanged()
         with _worksheet(path, source) as sheet:
             cells = sheet.iter_rows(values_only=True)
             _sheet_header(cells, str(path))

@@ -160,11 +160,11 @@ def open_source(path: str | Path, source: SourceSpec) -> SourceStream:
 
 @attrs.frozen
 class _Snapshot:
-    """The identity and size of a text file when the import checked it.
+    """The identity and size of an import file when the import checked it.
 
-    Every later pass reads only these bytes of this file, so lines appended during
-    the import are neither read unchecked nor counted, and a file deleted or
-    replaced after the check is reported instead of read.
+    Every later pass of a text file reads only these bytes of this file, so lines
+    appended during the import are neither read unchecked nor counted. A file
+    deleted or replaced after the check is reported instead of read.
     """
 
     path: Path

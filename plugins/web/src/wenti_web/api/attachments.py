@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from wenti.app import App
 from wenti.domain import Attachment
 
@@ -76,7 +77,7 @@ class AttachmentController(Controller):
 
     @get("/issues/{issue_id:int}/attachments", responses=PROBLEM_RESPONSES, summary="List attachments")
     @in_thread
-    def list_attachments(self, request: Request, principal: Principal, issue_id: int) -> list[AttachmentOut]:
+    def list_attachments(self, request: Request, principal: NamedDependency[Principal], issue_id: FromPath[int]) -> list[AttachmentOut]:
         return [AttachmentOut.of(a) for a in wenti_app(request).issues.attachments(principal.ctx, issue_id)]
 
     @post("/issues/{issue_id:int}/attachments", responses=PROBLEM_RESPONSES, summary="Upload an attachment", status_code=201)
@@ -84,8 +85,8 @@ class AttachmentController(Controller):
     def upload(
         self,
         request: Request,
-        principal: Principal,
-        issue_id: int,
+        principal: NamedDependency[Principal],
+        issue_id: FromPath[int],
         data: Annotated[
             dict[str, Any],
             Body(media_type=RequestEncodingType.MULTI_PART, description="The file in the form field `data`."),
@@ -128,7 +129,7 @@ class AttachmentController(Controller):
 
     @get("/attachments/{attachment_id:int}", responses=PROBLEM_RESPONSES, summary="Attachment metadata")
     @in_thread
-    def get_attachment(self, request: Request, principal: Principal, attachment_id: int) -> AttachmentOut:
+    def get_attachment(self, request: Request, principal: NamedDependency[Principal], attachment_id: FromPath[int]) -> AttachmentOut:
         return AttachmentOut.of(wenti_app(request).issues.attachment(principal.ctx, attachment_id))
 
     @get("/attachments/{attachment_id:int}/content", responses=PROBLEM_RESPONSES,
@@ -136,7 +137,7 @@ class AttachmentController(Controller):
         media_type="application/octet-stream",
     )
     @in_thread
-    def download(self, request: Request, principal: Principal, attachment_id: int) -> Response[bytes]:
+    def download(self, request: Request, principal: NamedDependency[Principal], attachment_id: FromPath[int]) -> Response[bytes]:
         """Send the file's bytes, always as a download (`Content-Disposition: attachment`)."""
         attachment = wenti_app(request).issues.attachment(principal.ctx, attachment_id)
         return download_response(request, attachment)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from wenti.domain import Role
 from wenti.errors import NotFound, PermissionDenied
 
@@ -52,12 +54,12 @@ class DirectoryController(Controller):
 
     @get("/queues", responses=PROBLEM_RESPONSES, tags=["queues"], summary="List queues")
     @in_thread
-    def list_queues(self, request: Request, principal: Principal) -> list[QueueOut]:
+    def list_queues(self, request: Request, principal: NamedDependency[Principal]) -> list[QueueOut]:
         return [QueueOut.of(q) for q in wenti_app(request).admin.list_queues(principal.ctx)]
 
     @get("/queues/{key:str}", responses=PROBLEM_RESPONSES, tags=["queues"], summary="Read a queue")
     @in_thread
-    def get_queue(self, request: Request, principal: Principal, key: str) -> QueueOut:
+    def get_queue(self, request: Request, principal: NamedDependency[Principal], key: FromPath[str]) -> QueueOut:
         for queue in wenti_app(request).admin.list_queues(principal.ctx):
             if queue.key == key:
                 return QueueOut.of(queue)
@@ -65,13 +67,13 @@ class DirectoryController(Controller):
 
     @get("/workflows", responses=PROBLEM_RESPONSES, tags=["workflows"], summary="List workflows")
     @in_thread
-    def list_workflows(self, request: Request, principal: Principal) -> list[WorkflowOut]:
+    def list_workflows(self, request: Request, principal: NamedDependency[Principal]) -> list[WorkflowOut]:
         workflows = wenti_app(request).admin.list_workflows(principal.ctx)
         return [WorkflowOut.of(w, principal.ctx.locale) for w in workflows]
 
     @get("/workflows/{key:str}", responses=PROBLEM_RESPONSES, tags=["workflows"], summary="Read a workflow")
     @in_thread
-    def get_workflow(self, request: Request, principal: Principal, key: str) -> WorkflowOut:
+    def get_workflow(self, request: Request, principal: NamedDependency[Principal], key: FromPath[str]) -> WorkflowOut:
         for workflow in wenti_app(request).admin.list_workflows(principal.ctx):
             if workflow.key == key:
                 return WorkflowOut.of(workflow, principal.ctx.locale)
@@ -81,7 +83,7 @@ class DirectoryController(Controller):
 
     @get("/users", responses=PROBLEM_RESPONSES, tags=["users"], summary="List users (agents and above)")
     @in_thread
-    def list_users(self, request: Request, principal: Principal) -> list[UserOut]:
+    def list_users(self, request: Request, principal: NamedDependency[Principal]) -> list[UserOut]:
         return [UserOut.of(u) for u in wenti_app(request).admin.list_users(principal.ctx)]
 
     @post("/users", responses=PROBLEM_RESPONSES, tags=["users"], summary="Create a user (admin)", status_code=201)
@@ -89,9 +91,9 @@ class DirectoryController(Controller):
     def create_user(
         self,
         request: Request,
-        principal: Principal,
-        data: UserCreate,
-        raw_body: bytes,
+        principal: NamedDependency[Principal],
+        data: JSONBody[UserCreate],
+        raw_body: NamedDependency[bytes],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[UserOut]:
         """Create a user; with `password`, they can sign in to the web app at once."""
@@ -118,7 +120,14 @@ class DirectoryController(Controller):
 
     @patch("/users/{username:str}", responses=PROBLEM_RESPONSES, tags=["users"], summary="Change a user (admin)")
     @in_thread
-    def update_user(self, request: Request, principal: Principal, username: str, data: UserPatch, raw_body: bytes) -> UserOut:
+    def update_user(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        username: FromPath[str],
+        data: JSONBody[UserPatch],
+        raw_body: NamedDependency[bytes],
+    ) -> UserOut:
         """Change role, name, e-mail, language or active flag, or set a new password.
 
         Deactivating a user or setting their password ends all their sessions.
@@ -149,7 +158,7 @@ class DirectoryController(Controller):
 
     @get("/teams", responses=PROBLEM_RESPONSES, tags=["teams"], summary="List teams")
     @in_thread
-    def list_teams(self, request: Request, principal: Principal) -> list[TeamOut]:
+    def list_teams(self, request: Request, principal: NamedDependency[Principal]) -> list[TeamOut]:
         if not principal.role.includes(Role.AGENT):
             raise PermissionDenied("Reporters cannot list teams.")
         return [TeamOut.of(t) for t in wenti_app(request).admin.list_teams(principal.ctx)]
@@ -159,9 +168,9 @@ class DirectoryController(Controller):
     def create_team(
         self,
         request: Request,
-        principal: Principal,
-        data: TeamCreate,
-        raw_body: bytes,
+        principal: NamedDependency[Principal],
+        data: JSONBody[TeamCreate],
+        raw_body: NamedDependency[bytes],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[TeamOut]:
         reject_unknown_fields(raw_body, TeamCreate)
@@ -176,7 +185,14 @@ class DirectoryController(Controller):
 
     @patch("/teams/{key:str}", responses=PROBLEM_RESPONSES, tags=["teams"], summary="Change a team (queue manager)")
     @in_thread
-    def update_team(self, request: Request, principal: Principal, key: str, data: TeamPatch, raw_body: bytes) -> TeamOut:
+    def update_team(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        key: FromPath[str],
+        data: JSONBody[TeamPatch],
+        raw_body: NamedDependency[bytes],
+    ) -> TeamOut:
         sent = reject_unknown_fields(raw_body, TeamPatch)
         require_admin_scope(principal)
         changes = {name: getattr(data, name) for name in sent}
@@ -188,7 +204,7 @@ class DirectoryController(Controller):
 
     @get("/me", responses=PROBLEM_RESPONSES, tags=["me"], summary="The current user")
     @in_thread
-    def me(self, principal: Principal) -> MeOut:
+    def me(self, principal: NamedDependency[Principal]) -> MeOut:
         ctx = principal.ctx
         return MeOut(
             tenant_id=ctx.tenant_id,
@@ -200,7 +216,7 @@ class DirectoryController(Controller):
 
     @get("/me/tokens", responses=PROBLEM_RESPONSES, tags=["me"], summary="List my API tokens")
     @in_thread
-    def list_tokens(self, request: Request, principal: Principal) -> list[TokenOut]:
+    def list_tokens(self, request: Request, principal: NamedDependency[Principal]) -> list[TokenOut]:
         app = wenti_app(request)
         with app.uow(principal.ctx.tenant_id) as uow:
             found = tokens.list_for_user(uow.sql_connection(), principal.ctx.tenant_id, principal.username)
@@ -211,9 +227,9 @@ class DirectoryController(Controller):
     def create_token(
         self,
         request: Request,
-        principal: Principal,
-        data: TokenCreate,
-        raw_body: bytes,
+        principal: NamedDependency[Principal],
+        data: JSONBody[TokenCreate],
+        raw_body: NamedDependency[bytes],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[TokenCreated]:
         """Create a token with `read`, `write` and/or `admin` scope. The token text is shown only once."""
@@ -249,7 +265,7 @@ class DirectoryController(Controller):
 
     @delete("/me/tokens/{token_id:str}", responses=PROBLEM_RESPONSES, tags=["me"], summary="Revoke an API token", status_code=204)
     @in_thread
-    def revoke_token(self, request: Request, principal: Principal, token_id: str) -> None:
+    def revoke_token(self, request: Request, principal: NamedDependency[Principal], token_id: FromPath[str]) -> None:
         app = wenti_app(request)
         with app.uow(principal.ctx.tenant_id) as uow:
             conn = uow.sql_connection()

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import attrs
 from litestar import Controller, Request, Response, get, patch, post, put
-from litestar.params import HeaderParameter, Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from wenti.store import SORTABLE_FIELDS, IssueQuery
 
 from wenti_web.threads import in_thread
@@ -146,25 +147,25 @@ class IssueController(Controller):
     def list_issues(
         self,
         request: Request,
-        principal: Principal,
-        queue: list[str] | None = None,
-        status: list[str] | None = None,
-        status_category: list[str] | None = None,
-        assignee: list[str] | None = None,
-        reporter: str | None = None,
-        priority: list[str] | None = None,
-        category: list[str] | None = None,
-        tag: str | None = None,
-        q: Annotated[str | None, Parameter(max_length=200)] = None,
-        created_from: datetime | None = None,
-        created_to: datetime | None = None,
-        sort: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-        cursor: Annotated[str | None, Parameter(max_length=500)] = None,
-        with_total: bool = False,
+        principal: NamedDependency[Principal],
+        queue: FromQuery[list[str] | None] = None,
+        status: FromQuery[list[str] | None] = None,
+        status_category: FromQuery[list[str] | None] = None,
+        assignee: FromQuery[list[str] | None] = None,
+        reporter: FromQuery[str | None] = None,
+        priority: FromQuery[list[str] | None] = None,
+        category: FromQuery[list[str] | None] = None,
+        tag: FromQuery[str | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        created_from: FromQuery[datetime | None] = None,
+        created_to: FromQuery[datetime | None] = None,
+        sort: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, QueryParameter(max_length=500)] = None,
+        with_total: FromQuery[bool] = False,
         filter: Annotated[
             list[str] | None,
-            Parameter(description="Plugin filters as `name` or `name=value` (e.g. SLA filters); repeat for several."),
+            QueryParameter(description="Plugin filters as `name` or `name=value` (e.g. SLA filters); repeat for several."),
         ] = None,
     ) -> IssuePage:
         """Filter, sort and page through issues. Pass `next_cursor` as `cursor` for the next page."""
@@ -200,9 +201,9 @@ class IssueController(Controller):
     def create_issue(
         self,
         request: Request,
-        principal: Principal,
-        data: IssueCreate,
-        raw_body: bytes,
+        principal: NamedDependency[Principal],
+        data: JSONBody[IssueCreate],
+        raw_body: NamedDependency[bytes],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[IssueOut]:
         """Create an issue. Send an `Idempotency-Key` to make retries safe."""
@@ -230,7 +231,7 @@ class IssueController(Controller):
 
     @get("/{issue_id:int}", responses=PROBLEM_RESPONSES, summary="Read an issue")
     @in_thread
-    def get_issue(self, request: Request, principal: Principal, issue_id: int) -> Response[IssueOut]:
+    def get_issue(self, request: Request, principal: NamedDependency[Principal], issue_id: FromPath[int]) -> Response[IssueOut]:
         """Return the issue with its current ETag."""
         return issue_response(wenti_app(request).issues.get(principal.ctx, issue_id))
 
@@ -239,10 +240,10 @@ class IssueController(Controller):
     def update_issue(
         self,
         request: Request,
-        principal: Principal,
-        issue_id: int,
-        data: IssuePatch,
-        raw_body: bytes,
+        principal: NamedDependency[Principal],
+        issue_id: FromPath[int],
+        data: JSONBody[IssuePatch],
+        raw_body: NamedDependency[bytes],
         if_match: IfMatch = None,
     ) -> Response[IssueOut]:
         """Change title, description, priority, category, tags or custom fields. Needs If-Match."""
@@ -256,7 +257,7 @@ class IssueController(Controller):
 
     @get("/{issue_id:int}/transitions", responses=PROBLEM_RESPONSES, summary="Transitions the caller may take")
     @in_thread
-    def list_transitions(self, request: Request, principal: Principal, issue_id: int) -> list[TransitionOut]:
+    def list_transitions(self, request: Request, principal: NamedDependency[Principal], issue_id: FromPath[int]) -> list[TransitionOut]:
         app = wenti_app(request)
         issue = app.issues.get(principal.ctx, issue_id)
         return [TransitionOut.of(t, principal.ctx.locale) for t in app.issues.allowed_transitions(principal.ctx, issue)]
@@ -266,10 +267,10 @@ class IssueController(Controller):
     def transition_issue(
         self,
         request: Request,
-        principal: Principal,
-        issue_id: int,
-        data: TransitionRequest,
-        raw_body: bytes,
+        principal: NamedDependency[Principal],
+        issue_id: FromPath[int],
+        data: JSONBody[TransitionRequest],
+        raw_body: NamedDependency[bytes],
         if_match: IfMatch = None,
     ) -> Response[IssueOut]:
         """Move the issue along its workflow, setting required fields in the same change. Needs If-Match."""
@@ -284,10 +285,10 @@ class IssueController(Controller):
     def assign_issue(
         self,
         request: Request,
-        principal: Principal,
-        issue_id: int,
-        data: AssignRequest,
-        raw_body: bytes,
+        principal: NamedDependency[Principal],
+        issue_id: FromPath[int],
+        data: JSONBody[AssignRequest],
+        raw_body: NamedDependency[bytes],
         if_match: IfMatch = None,
     ) -> Response[IssueOut]:
         """Set the assignee; `null` unassigns. Needs If-Match."""
@@ -298,7 +299,7 @@ class IssueController(Controller):
 
     @get("/{issue_id:int}/comments", responses=PROBLEM_RESPONSES, summary="List comments")
     @in_thread
-    def list_comments(self, request: Request, principal: Principal, issue_id: int) -> list[CommentOut]:
+    def list_comments(self, request: Request, principal: NamedDependency[Principal], issue_id: FromPath[int]) -> list[CommentOut]:
         """Public replies and, for agents, internal notes, oldest first."""
         return [CommentOut.of(c) for c in wenti_app(request).issues.comments(principal.ctx, issue_id)]
 
@@ -307,10 +308,10 @@ class IssueController(Controller):
     def add_comment(
         self,
         request: Request,
-        principal: Principal,
-        issue_id: int,
-        data: CommentCreate,
-        raw_body: bytes,
+        principal: NamedDependency[Principal],
+        issue_id: FromPath[int],
+        data: JSONBody[CommentCreate],
+        raw_body: NamedDependency[bytes],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[CommentOut]:
         """Add a public reply or (agents only) an internal note."""
@@ -329,7 +330,7 @@ class IssueController(Controller):
 
     @get("/{issue_id:int}/links", responses=PROBLEM_RESPONSES, summary="List links")
     @in_thread
-    def list_links(self, request: Request, principal: Principal, issue_id: int) -> list[LinkOut]:
+    def list_links(self, request: Request, principal: NamedDependency[Principal], issue_id: FromPath[int]) -> list[LinkOut]:
         return [LinkOut.of(link) for link in wenti_app(request).issues.links(principal.ctx, issue_id)]
 
     @post("/{issue_id:int}/links", responses=PROBLEM_RESPONSES, summary="Link to another issue", status_code=201)
@@ -337,10 +338,10 @@ class IssueController(Controller):
     def add_link(
         self,
         request: Request,
-        principal: Principal,
-        issue_id: int,
-        data: LinkCreate,
-        raw_body: bytes,
+        principal: NamedDependency[Principal],
+        issue_id: FromPath[int],
+        data: JSONBody[LinkCreate],
+        raw_body: NamedDependency[bytes],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[LinkOut]:
         """Link this issue to another: duplicate_of, caused_by or related."""
@@ -355,7 +356,7 @@ class IssueController(Controller):
 
     @get("/{issue_id:int}/history", responses=PROBLEM_RESPONSES, summary="History events")
     @in_thread
-    def history(self, request: Request, principal: Principal, issue_id: int) -> list[EventOut]:
+    def history(self, request: Request, principal: NamedDependency[Principal], issue_id: FromPath[int]) -> list[EventOut]:
         return [EventOut.of(event) for event in wenti_app(request).issues.history(principal.ctx, issue_id)]
 
 

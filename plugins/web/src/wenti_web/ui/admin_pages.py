@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from wenti.domain import Role
 from wenti.errors import PermissionDenied, WentiError
 from wenti.i18n import N_
@@ -54,21 +56,21 @@ def _users_page(request: Request, principal: Principal, *, error: str = "", mess
 
 @get("/admin", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def admin_home(request: Request, principal: Principal) -> Response:
+def admin_home(request: Request, principal: NamedDependency[Principal]) -> Response:
     _require(principal, Role.QUEUE_MANAGER)
     return see_other("/admin/users")
 
 
 @get("/admin/users", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def users_page(request: Request, principal: Principal) -> Response:
+def users_page(request: Request, principal: NamedDependency[Principal]) -> Response:
     _require(principal, Role.QUEUE_MANAGER)
     return _users_page(request, principal)
 
 
 @post("/admin/users", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def create_user(request: Request, principal: Principal, data: FormData) -> Response:
+def create_user(request: Request, principal: NamedDependency[Principal], data: FormData) -> Response:
     checked_form(request, principal, data)
     _require(principal, Role.ADMIN)
     app = wenti_app(request)
@@ -96,7 +98,7 @@ def create_user(request: Request, principal: Principal, data: FormData) -> Respo
 
 @post("/admin/users/{username:str}", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def update_user(request: Request, principal: Principal, username: str, data: FormData) -> Response:
+def update_user(request: Request, principal: NamedDependency[Principal], username: FromPath[str], data: FormData) -> Response:
     checked_form(request, principal, data)
     _require(principal, Role.ADMIN)
     app = wenti_app(request)
@@ -120,7 +122,7 @@ def update_user(request: Request, principal: Principal, username: str, data: For
 
 @post("/admin/teams", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def create_team(request: Request, principal: Principal, data: FormData) -> Response:
+def create_team(request: Request, principal: NamedDependency[Principal], data: FormData) -> Response:
     checked_form(request, principal, data)
     _require(principal, Role.QUEUE_MANAGER)
     app = wenti_app(request)
@@ -134,7 +136,7 @@ def create_team(request: Request, principal: Principal, data: FormData) -> Respo
 
 @get("/admin/queues", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def queues_page(request: Request, principal: Principal) -> Response:
+def queues_page(request: Request, principal: NamedDependency[Principal]) -> Response:
     _require(principal, Role.QUEUE_MANAGER)
     return _queues_page(request, principal)
 
@@ -154,7 +156,7 @@ def _queues_page(request: Request, principal: Principal, *, error: str = "", sta
 
 @post("/admin/queues", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def create_queue(request: Request, principal: Principal, data: FormData) -> Response:
+def create_queue(request: Request, principal: NamedDependency[Principal], data: FormData) -> Response:
     checked_form(request, principal, data)
     _require(principal, Role.QUEUE_MANAGER)
     app = wenti_app(request)
@@ -175,7 +177,7 @@ def create_queue(request: Request, principal: Principal, data: FormData) -> Resp
 
 @get("/admin/plugins", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def plugins_page(request: Request, principal: Principal) -> Response:
+def plugins_page(request: Request, principal: NamedDependency[Principal]) -> Response:
     _require(principal, Role.ADMIN)
     app = wenti_app(request)
     return render(request, "admin_plugins.html", statuses=app.plugins.statuses)
@@ -183,7 +185,7 @@ def plugins_page(request: Request, principal: Principal) -> Response:
 
 @get("/admin/outbox", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def outbox_page(request: Request, principal: Principal) -> Response:
+def outbox_page(request: Request, principal: NamedDependency[Principal]) -> Response:
     _require(principal, Role.ADMIN)
     app = wenti_app(request)
     return render(request, "admin_outbox.html", messages=app.outbox.list(principal.ctx, status="dead"))
@@ -191,7 +193,7 @@ def outbox_page(request: Request, principal: Principal) -> Response:
 
 @post("/admin/outbox/{message_id:int}/retry", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def retry_delivery(request: Request, principal: Principal, message_id: int, data: FormData) -> Response:
+def retry_delivery(request: Request, principal: NamedDependency[Principal], message_id: FromPath[int], data: FormData) -> Response:
     checked_form(request, principal, data)
     _require(principal, Role.ADMIN)
     wenti_app(request).outbox.retry(principal.ctx, parse_int(str(message_id), "message_id"))

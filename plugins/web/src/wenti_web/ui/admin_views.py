@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from wenti.domain import Role
 from wenti.errors import PermissionDenied, WentiError
 from wenti.i18n import N_, translate
@@ -171,14 +173,26 @@ def _view_page(
 
 @get("/admin/views/{name:str}", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def admin_view_page(request: Request, principal: Principal, name: str, status: str | None = None, limit: str | None = None) -> Response:
+def admin_view_page(
+    request: Request,
+    principal: NamedDependency[Principal],
+    name: FromPath[str],
+    status: FromQuery[str | None] = None,
+    limit: FromQuery[str | None] = None,
+) -> Response:
     view = _find_view(request, principal, name)
     return _view_page(request, principal, view, _status_filter(view, status), _limit(limit))
 
 
 @post("/admin/views/{name:str}/actions/{action:str}", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def run_admin_action(request: Request, principal: Principal, name: str, action: str, data: FormData) -> Response:
+def run_admin_action(
+    request: Request,
+    principal: NamedDependency[Principal],
+    name: FromPath[str],
+    action: FromPath[str],
+    data: FormData,
+) -> Response:
     checked_form(request, principal, data)
     view = _find_view(request, principal, name)
     chosen = _find_action(view, action)

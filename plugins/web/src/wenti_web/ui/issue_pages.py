@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 import attrs
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from sqlalchemy import and_, delete, insert, select
 from wenti.domain import Issue, Priority, Role
 from wenti.errors import WentiError
@@ -96,7 +98,7 @@ def _queue_counts(app: Any, principal: Principal) -> dict[str, int]:
 
 @get("/", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def home(request: Request, principal: Principal) -> Response:
+def home(request: Request, principal: NamedDependency[Principal]) -> Response:
     """My open work: assigned to me (agents) or reported by me (reporters)."""
     if principal.role.includes(Role.AGENT):
         return see_other("/issues?" + urlencode({"assignee": "me", "status_category": "open,waiting"}))
@@ -105,7 +107,7 @@ def home(request: Request, principal: Principal) -> Response:
 
 @get("/issues", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def issue_list(request: Request, principal: Principal) -> Response:
+def issue_list(request: Request, principal: NamedDependency[Principal]) -> Response:
     app = wenti_app(request)
     filters = _list_filters(request)
     plugin_filters = app.hooks.issue_filters()
@@ -177,7 +179,7 @@ def _badges_by_issue(app: Any, principal: Principal, issues: list[Issue]) -> dic
 
 @post("/views", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def save_view(request: Request, principal: Principal, data: FormData) -> Response:
+def save_view(request: Request, principal: NamedDependency[Principal], data: FormData) -> Response:
     checked_form(request, principal, data)
     name = form_value(data, "name").strip()[:100]
     query = form_value(data, "query")[:2000]
@@ -196,7 +198,7 @@ def save_view(request: Request, principal: Principal, data: FormData) -> Respons
 
 @post("/views/{view_id:int}/delete", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def delete_view(request: Request, principal: Principal, view_id: int, data: FormData) -> Response:
+def delete_view(request: Request, principal: NamedDependency[Principal], view_id: FromPath[int], data: FormData) -> Response:
     checked_form(request, principal, data)
     app = wenti_app(request)
     with app.uow(principal.ctx.tenant_id) as uow:
@@ -269,7 +271,7 @@ def issue_page(request: Request, principal: Principal, issue_id: int, *, error: 
 
 @get("/issues/{issue_id:int}", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def show_issue(request: Request, principal: Principal, issue_id: int) -> Response:
+def show_issue(request: Request, principal: NamedDependency[Principal], issue_id: FromPath[int]) -> Response:
     return issue_page(request, principal, issue_id)
 
 
@@ -291,7 +293,7 @@ def _act(request: Request, principal: Principal, issue_id: int, action: Any) -> 
 
 @post("/issues/{issue_id:int}/comments", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def add_comment(request: Request, principal: Principal, issue_id: int, data: FormData) -> Response:
+def add_comment(request: Request, principal: NamedDependency[Principal], issue_id: FromPath[int], data: FormData) -> Response:
     checked_form(request, principal, data)
     app = wenti_app(request)
     visibility = "internal" if form_value(data, "visibility") == "internal" else "public"
@@ -300,7 +302,7 @@ def add_comment(request: Request, principal: Principal, issue_id: int, data: For
 
 @post("/issues/{issue_id:int}/transition", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def transition(request: Request, principal: Principal, issue_id: int, data: FormData) -> Response:
+def transition(request: Request, principal: NamedDependency[Principal], issue_id: FromPath[int], data: FormData) -> Response:
     checked_form(request, principal, data)
     app = wenti_app(request)
     version = parse_int(form_value(data, "version"), "version")
@@ -312,7 +314,7 @@ def transition(request: Request, principal: Principal, issue_id: int, data: Form
 
 @post("/issues/{issue_id:int}/assign", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def assign(request: Request, principal: Principal, issue_id: int, data: FormData) -> Response:
+def assign(request: Request, principal: NamedDependency[Principal], issue_id: FromPath[int], data: FormData) -> Response:
     checked_form(request, principal, data)
     app = wenti_app(request)
     version = parse_int(form_value(data, "version"), "version")
@@ -322,7 +324,7 @@ def assign(request: Request, principal: Principal, issue_id: int, data: FormData
 
 @post("/issues/{issue_id:int}/links", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def add_link(request: Request, principal: Principal, issue_id: int, data: FormData) -> Response:
+def add_link(request: Request, principal: NamedDependency[Principal], issue_id: FromPath[int], data: FormData) -> Response:
     checked_form(request, principal, data)
     app = wenti_app(request)
     target_text = form_value(data, "target").strip()
@@ -334,7 +336,7 @@ def add_link(request: Request, principal: Principal, issue_id: int, data: FormDa
 
 @post("/issues/{issue_id:int}/attachments", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def upload(request: Request, principal: Principal, issue_id: int, data: MultipartData) -> Response:
+def upload(request: Request, principal: NamedDependency[Principal], issue_id: FromPath[int], data: MultipartData) -> Response:
     check_csrf(request, principal, form_value(data, "csrf_token"))
     upload_file = data.get("file")
     if not isinstance(upload_file, UploadFile) or not upload_file.filename:
@@ -346,7 +348,7 @@ def upload(request: Request, principal: Principal, issue_id: int, data: Multipar
 
 @get("/attachments/{attachment_id:int}", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def download(request: Request, principal: Principal, attachment_id: int) -> Response:
+def download(request: Request, principal: NamedDependency[Principal], attachment_id: FromPath[int]) -> Response:
     attachment = wenti_app(request).issues.attachment(principal.ctx, attachment_id)
     return download_response(request, attachment)
 
@@ -371,13 +373,13 @@ def _new_form(request: Request, principal: Principal, *, values: dict[str, Any] 
 
 @get("/issues/new", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def new_issue_form(request: Request, principal: Principal) -> Response:
+def new_issue_form(request: Request, principal: NamedDependency[Principal]) -> Response:
     return _new_form(request, principal, values={"queue": request.query_params.get("queue", "")})
 
 
 @post("/issues/new", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def create_issue(request: Request, principal: Principal, data: MultipartData) -> Response:
+def create_issue(request: Request, principal: NamedDependency[Principal], data: MultipartData) -> Response:
     check_csrf(request, principal, form_value(data, "csrf_token"))
     app = wenti_app(request)
     values = {key: form_value(data, key) for key in data if key != "file" and key != "csrf_token"}
@@ -428,7 +430,7 @@ def create_issue(request: Request, principal: Principal, data: MultipartData) ->
 
 @post("/issues/suggestions", include_in_schema=False, dependencies=UI_DEPENDENCIES, status_code=200)
 @in_thread
-def suggestions(request: Request, principal: Principal, data: FormData) -> Response:
+def suggestions(request: Request, principal: NamedDependency[Principal], data: FormData) -> Response:
     """Classification suggestions and similar issues for the new-issue form, as JSON.
 
     Advisory: with no classifier or similar-issue plugin installed both lists are

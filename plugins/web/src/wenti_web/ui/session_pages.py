@@ -8,6 +8,8 @@ from datetime import timedelta
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from wenti.errors import ValidationFailed
 from wenti.i18n import SUPPORTED_LOCALES, normalize_locale
 
@@ -104,7 +106,7 @@ def _anonymous_locale(request: Request) -> str:
 
 @post("/logout", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def logout(request: Request, principal: Principal, data: FormData) -> Response:
+def logout(request: Request, principal: NamedDependency[Principal], data: FormData) -> Response:
     checked_form(request, principal, data)
     if principal.session is not None:
         accounts.log_out(wenti_app(request), principal.session)
@@ -115,7 +117,7 @@ def logout(request: Request, principal: Principal, data: FormData) -> Response:
 
 @get("/lang/{locale:str}", include_in_schema=False)
 @in_thread
-def choose_language(request: Request, locale: str) -> Response:
+def choose_language(request: Request, locale: FromPath[str]) -> Response:
     """Switch the language of the login page (before anyone has signed in)."""
     response = see_other(safe_next(request.query_params.get("next")) if request.query_params.get("next") else "/login")
     if locale in SUPPORTED_LOCALES:
@@ -125,7 +127,7 @@ def choose_language(request: Request, locale: str) -> Response:
 
 @get("/settings", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def settings_page(request: Request, principal: Principal) -> Response:
+def settings_page(request: Request, principal: NamedDependency[Principal]) -> Response:
     return _settings(request, principal)
 
 
@@ -148,7 +150,7 @@ def _settings(request: Request, principal: Principal, *, message: str = "", erro
 
 @post("/settings/language", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def set_language(request: Request, principal: Principal, data: FormData) -> Response:
+def set_language(request: Request, principal: NamedDependency[Principal], data: FormData) -> Response:
     checked_form(request, principal, data)
     locale = normalize_locale(form_value(data, "locale"))
     app = wenti_app(request)
@@ -165,7 +167,7 @@ def set_own_locale(app, principal: Principal, locale: str) -> None:
 
 @post("/settings/password", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def change_password(request: Request, principal: Principal, data: FormData) -> Response:
+def change_password(request: Request, principal: NamedDependency[Principal], data: FormData) -> Response:
     checked_form(request, principal, data)
     translator = Translator(principal.ctx.locale)
     app = wenti_app(request)
@@ -192,7 +194,7 @@ def change_password(request: Request, principal: Principal, data: FormData) -> R
 
 @post("/settings/tokens", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def create_token(request: Request, principal: Principal, data: FormData) -> Response:
+def create_token(request: Request, principal: NamedDependency[Principal], data: FormData) -> Response:
     checked_form(request, principal, data)
     translator = Translator(principal.ctx.locale)
     name = form_value(data, "name").strip()
@@ -208,7 +210,7 @@ def create_token(request: Request, principal: Principal, data: FormData) -> Resp
 
 @post("/settings/tokens/{token_id:str}/revoke", include_in_schema=False, dependencies=UI_DEPENDENCIES)
 @in_thread
-def revoke_token(request: Request, principal: Principal, token_id: str, data: FormData) -> Response:
+def revoke_token(request: Request, principal: NamedDependency[Principal], token_id: FromPath[str], data: FormData) -> Response:
     checked_form(request, principal, data)
     app = wenti_app(request)
     with app.uow(principal.ctx.tenant_id) as uow:

@@ -308,3 +308,35 @@ def test_xlsx_changed_after_check_reported(tmp_path: Path, change: str) -> None:
 
     assert stream.row_count == 5
     assert caught.value.message_id == CHANGED_MESSAGE
+
+
+def test_csv_cell_over_default_limit_read(tmp_path: Path) -> None:
+    # Python's csv module rejects cells over 131,072 characters unless told otherwise.
+    log = "2024-03-01 java.lang.OutOfMemoryError\n" * 5000
+    path = tmp_path / "long.csv"
+    path.write_text(f'id,title\nL-1,"{log}"\nL-2,打印机卡纸\n', encoding="utf-8")
+
+    items = list(open_source(path, CSV_SOURCE).items())
+
+    assert len(log) > 131_072
+    assert [row.values["id"] for row, _error in items] == ["L-1", "L-2"]
+    assert items[0][0].values["title"] == log
+    # The cell's line breaks count as one spreadsheet row.
+    assert items[1][0].number == 3
+
+
+def test_csv_cell_over_limit_names_row(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("wenti.importing.readers.CSV_CELL_MAX_CHARACTERS", 1000)
+    previous = csv.field_size_limit(1000)
+    try:
+        path = tmp_path / "open-quote.csv"
+        path.write_text('id,title\nQ-1,ok\nQ-2,"never closed\n' + "more text\n" * 200, encoding="utf-8")
+
+        with pytest.raises(SourceFileError) as caught:
+            open_source(path, CSV_SOURCE)
+    finally:
+        csv.field_size_limit(previous)
+
+    assert caught.value.params["row"] == 3
+    assert caught.value.params["limit"] == 1000
+    assert "cell longer than {limit} characters" in caught.value.message_id

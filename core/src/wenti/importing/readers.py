@@ -415,6 +415,19 @@ def _open_csv(snapshot: _Snapshot, encoding: str, delimiter: str, unescape_formu
     return SourceStream(path=file, columns=columns, format="csv", encoding=encoding, row_count=count, read=read)
 
 
+# The longest CSV cell an import reads, in characters. Python's csv module stops at
+# 131,072 by default, which a description with a pasted log can pass. The limit
+# still bounds the memory that a quote never closed takes while the parser reads
+# the rest of the file into one cell.
+CSV_CELL_MAX_CHARACTERS = 16 * 1024 * 1024
+
+
+def _raise_csv_field_limit() -> None:
+    # The limit is global to the csv module, so it is only ever raised, never lowered.
+    if csv.field_size_limit() < CSV_CELL_MAX_CHARACTERS:
+        csv.field_size_limit(CSV_CELL_MAX_CHARACTERS)
+
+
 class _CsvRecords:
     """The non-empty records of a CSV file with their spreadsheet row numbers (the header is row 1).
 
@@ -426,6 +439,7 @@ class _CsvRecords:
         self.path = snapshot.path
         self.file = str(snapshot.path)
         self.checked = checked
+        _raise_csv_field_limit()
         # newline="" keeps line breaks inside quoted cells exactly as written.
         self.reader = csv.reader(_text_lines(snapshot, encoding, newline=""), delimiter=delimiter, strict=True)
         self.number = 0
@@ -447,6 +461,14 @@ class _CsvRecords:
             except csv.Error as error:
                 if self.checked:
                     raise _file_changed(self.path) from None
+                # CPython's csv module reports the limit only through this message text.
+                if "field larger than field limit" in str(error):
+                    raise SourceFileError(
+                        N_("{file}: row {row} has a cell longer than {limit} characters. Often a quote that is never closed turns the rest of the file into one cell: fix the quoting, or shorten the cell. Nothing was imported."),
+                        file=self.file,
+                        row=self.number + 1,
+                        limit=csv.field_size_limit(),
+                    ) from None
                 raise SourceFileError(
                     N_("{file}: row {row} is not valid CSV ({error}). Fix the quoting in that row and import again; nothing was imported."),
                     file=self.file,

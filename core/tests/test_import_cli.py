@@ -448,3 +448,23 @@ def test_big5_file_read_as_gb18030_names_encoding(cli_app, tmp_path):
     assert "which was read as gb18030. The encoding may be wrong" in result.stderr
     assert 'encoding = "..."' in result.stderr
     assert _issues(cli_app) == []
+
+
+def test_rejects_file_keeps_source_reason_column(cli_app, tmp_path):
+    mapping = tmp_path / "reason.toml"
+    mapping.write_text('queue = "general"\n[source]\nexternal_id = "编号"\n[fields]\ntitle = "标题"\n', encoding="utf-8")
+    source = tmp_path / "closed.csv"
+    source.write_text("编号,标题,row,reason\nK-1,,7,重复提交\nK-2,打印机卡纸,8,已修复\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+
+    result = invoke_cli(cli_app, "import", str(source), "--mapping", str(mapping), "--rejects", str(rejects), user="agent")
+
+    assert result.exit_code == 1, result.output
+    with open(rejects, encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header == ["_row", "_reason", "编号", "标题", "row", "reason"]
+    with open(rejects, encoding="utf-8-sig", newline="") as handle:
+        rejected = list(csv.DictReader(handle))
+    assert [row["_row"] for row in rejected] == ["2"]
+    assert rejected[0]["reason"] == "重复提交"
+    assert "the title is empty" in rejected[0]["_reason"]

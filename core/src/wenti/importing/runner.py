@@ -346,7 +346,7 @@ class RejectsFile:
         self._spool.seek(0)
         with open(self.path, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["row", "reason", *self.columns])
+            writer.writerow([*_rejects_header(self.columns), *self.columns])
             for line in self._spool:
                 row, reason, values = json.loads(line)
                 writer.writerow([row, reason, *(values.get(column, "") for column in self.columns)])
@@ -363,9 +363,22 @@ def write_rejects(path: str | Path, report: ImportReport, translate: Callable[[W
             columns.setdefault(key)
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["row", "reason", *columns])
+        writer.writerow([*_rejects_header(columns), *columns])
         for rejection in report.rejected:
             writer.writerow([rejection.row, translate(rejection.error), *(_cell(rejection.values.get(c)) for c in columns)])
+
+
+def _rejects_header(columns: dict[str, None]) -> tuple[str, str]:
+    """Name the row and reason columns of a rejects file so that no source column has the same name.
+
+    A header with a name twice could not be imported again once the rows are fixed.
+    """
+    names = []
+    for name in ("row", "reason"):
+        while name in columns:
+            name = f"_{name}"
+        names.append(name)
+    return names[0], names[1]
 
 
 def _cell(value: Any) -> str:

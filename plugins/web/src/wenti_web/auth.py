@@ -26,6 +26,7 @@ from wenti.i18n import normalize_locale
 from wenti_web import sessions, tokens
 from wenti_web.config import WebConfig
 from wenti_web.problems import ApiProblem, LoginRequired
+from wenti_web.proxies import client_address, parse_networks
 from wenti_web.sessions import Session
 from wenti_web.token_cache import token_cache
 from wenti_web.tokens import ApiToken
@@ -72,8 +73,11 @@ def web_settings(request: Request) -> WebConfig:
 
 
 def client_ip(request: Request) -> str:
+    """Return the client address: the socket peer, or what trusted proxies forwarded."""
     client = request.client
-    return client.host if client else ""
+    peer = client.host if client else ""
+    trusted = parse_networks(web_settings(request).trusted_proxies)
+    return client_address(peer, request.headers.getall("x-forwarded-for", []), trusted)
 
 
 def anonymous_locale(request: Request) -> str:

@@ -50,6 +50,12 @@ def _first_run_logins(app: Any, tenant_id: str) -> list[tuple[str, str]]:
     return logins
 
 
+# uvicorn (0.55) rewrites the client address from X-Forwarded-For for peers in
+# FORWARDED_ALLOW_IPS (127.0.0.1 and ::1 by default). The app does that itself from
+# `[plugins.web] trusted_proxies`, so uvicorn must pass the socket peer through unchanged.
+UVICORN_OPTIONS = {"log_level": "warning", "access_log": False, "proxy_headers": False}
+
+
 @click.command("serve", cls=Command, help=N_("Serve the web app and the REST API."))
 @option("--host", metavar="ADDRESS", help=N_("Address to listen on (default: [plugins.web] host, 127.0.0.1)."))
 @option("--port", type=int, metavar="PORT", help=N_("TCP port (default: [plugins.web] port, 8000)."))
@@ -79,7 +85,7 @@ def serve(state: CliState, host: str | None, port: int | None, workers: int | No
         litestar_app = create_app(app, config)
         app.outbox.start()
         try:
-            uvicorn.run(litestar_app, host=host, port=port, log_level="warning", access_log=False)
+            uvicorn.run(litestar_app, host=host, port=port, **UVICORN_OPTIONS)
         finally:
             app.outbox.stop()
         return
@@ -94,8 +100,7 @@ def serve(state: CliState, host: str | None, port: int | None, workers: int | No
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
-        access_log=False,
+        **UVICORN_OPTIONS,
     )
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import attrs
 
+from wenti_web.proxies import parse_network
+
 
 def _positive(instance: Any, attribute: attrs.Attribute, value: int) -> None:
     if value <= 0:
@@ -15,6 +17,15 @@ def _positive(instance: Any, attribute: attrs.Attribute, value: int) -> None:
 def _cache_seconds(instance: Any, attribute: attrs.Attribute, value: int) -> None:
     if not 0 <= value <= 60:
         raise ValueError(f"{attribute.name} must be between 0 and 60 seconds, got {value!r}")
+
+
+def _networks(instance: Any, attribute: attrs.Attribute, value: tuple[str, ...]) -> None:
+    # A TOML string where a list belongs arrives here as a tuple of characters.
+    if len(value) > 1 and all(isinstance(entry, str) and len(entry) == 1 for entry in value):
+        written = "".join(value)
+        raise ValueError(f'trusted_proxies must be a list such as ["{written}"], got the string {written!r}')
+    for entry in value:
+        parse_network(entry)
 
 
 @attrs.frozen
@@ -43,6 +54,10 @@ class WebConfig:
     # token revoked through another worker still works for up to this long. 0 turns
     # the cache off. At most 60, because the token's `last_used_at` is recorded once a minute.
     token_cache_seconds: int = attrs.field(default=5, validator=_cache_seconds)
+    # Reverse proxies (IP addresses or CIDR networks) whose `X-Forwarded-For` is believed
+    # for the client address that login throttling, sessions and log lines record. Empty:
+    # the socket peer is the client and forwarded headers are ignored.
+    trusted_proxies: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_networks)
 
 
 def web_config(app: Any) -> WebConfig:

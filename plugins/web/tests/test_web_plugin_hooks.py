@@ -86,6 +86,9 @@ def test_badges_and_filters_in_list_and_page(extra_web):
     page = agent.get("/issues/1")
 
     assert listing.text.count("测试徽章") == 2
+    # The page's Content-Security-Policy blocks inline styles, so tones are CSS classes.
+    assert 'class="badge plugin-badge tone-warning" data-badge="test.flag"' in listing.text
+    assert 'style="background' not in listing.text
     assert "Urgent words" in listing.text
     assert "紧急：服务器宕机" in filtered.text
     assert "普通咨询" not in filtered.text

@@ -102,6 +102,15 @@ class OutboxDispatcher:
                     delivered += 1
         return delivered
 
+    def has_due(self) -> bool:
+        """Return True when some tenant has a message whose delivery time has come."""
+        now = self.app.clock.now()
+        for tenant_id in self._tenant_ids():
+            with self.app.uow(tenant_id, readonly=True) as uow:
+                if uow.outbox.due(now, 1):
+                    return True
+        return False
+
     def _tenant_ids(self) -> list[str]:
         with self.app.uow("default") as uow:
             return [tenant.id for tenant in uow.tenants.list()]

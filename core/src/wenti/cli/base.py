@@ -223,6 +223,14 @@ class Group(_TranslatedHelp, _TranslatedHelpOption, _TranslatedUsage, click.Grou
             return super().invoke(ctx)
         except WentiError as error:
             raise CliError.from_error(error) from None
+        except KeyboardInterrupt:
+            from wenti.cli.state import CliState
+
+            # CliState.close() then skips delivering events: the person wants to stop now.
+            state = ctx.find_object(CliState)
+            if state is not None:
+                state.deliver_at_exit = False
+            raise
 
 
 Group.group_class = Group

@@ -1,4 +1,4 @@
-"""`wenti outbox list|retry`: deliveries to plugins that are pending or dead."""
+"""`wenti outbox list|retry|deliver`: deliveries to plugins that are pending or dead."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import click
 
 from wenti.cli.base import Command, Group, option
 from wenti.cli.output import echo_json, echo_table, local_time
-from wenti.cli.state import CliState, pass_state
-from wenti.domain import DeliveryStatus
+from wenti.cli.state import CliState, deliver_pending_events, pass_state
+from wenti.domain import DeliveryStatus, Role
 from wenti.i18n import N_, _
+from wenti.services.permissions import require_role
 
 STATUS_LABELS = {
     DeliveryStatus.PENDING: N_("pending"),
@@ -68,3 +69,19 @@ def outbox_retry(state: CliState, message_id: int) -> None:
     app, ctx = state.app(), state.context()
     message = app.outbox.retry(ctx, message_id)
     click.echo(_("Outbox message {id} is queued for delivery to {plugin}.").format(id=message.id, plugin=message.plugin))
+
+
+@outbox_group.command("deliver", cls=Command, help=N_("Deliver the events waiting for plugins now, as a running `wenti serve` does."))
+@option(
+    "--max-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help=N_("Stop after this many seconds (default: when no delivery is due)."),
+)
+@pass_state
+def outbox_deliver(state: CliState, max_seconds: float | None) -> None:
+    app, ctx = state.app(), state.context()
+    require_role(ctx, Role.ADMIN, N_("deliver outbox messages"))
+    state.deliver_at_exit = False
+    delivered = deliver_pending_events(app, max_seconds)
+    click.echo(_("Delivered {count} events to plugins.").format(count=delivered))

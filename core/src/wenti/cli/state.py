@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from wenti.i18n import normalize_locale, set_locale
+from wenti.i18n import _, normalize_locale, set_locale
 
 if TYPE_CHECKING:
     from wenti.app import App, Context
@@ -42,6 +43,9 @@ class CliState:
         self._app: App | None = None
         self._context: Context | None = None
         self._owns_app = True
+        # Cleared when the command was stopped with Ctrl-C or delivered events itself;
+        # close() then delivers nothing.
+        self.deliver_at_exit = True
         if self.lang:
             set_locale(self.lang)
 
@@ -115,33 +119,48 @@ class CliState:
         self._owns_app = owned
 
     def close(self) -> None:
-        """Deliver the events this run produced, then close the app if this run built it."""
+        """Deliver the events this run produced, then close the app if this run built it.
+
+        Delivery stops after `EXIT_DELIVERY_SECONDS`, and is skipped when
+        `deliver_at_exit` is off; what is left waits in the outbox and a note says so.
+        """
         if self._app is not None and self._owns_app:
             try:
-                deliver_pending_events(self._app)
+                if self.deliver_at_exit:
+                    deliver_pending_events(self._app, EXIT_DELIVERY_SECONDS)
+                if self._app.outbox.has_due():
+                    click.echo(
+                        _("Some events are still waiting for delivery to plugins. `wenti serve` delivers them while it runs, or run: wenti outbox deliver"),
+                        err=True,
+                    )
             finally:
                 self._app.close()
         self._app = None
 
 
-# Rounds of `dispatch_pending` at exit; each delivers up to 500 messages per tenant.
-MAX_DISPATCH_ROUNDS = 200
+# Seconds a command spends at exit delivering the events it produced. A large import
+# produces one event per issue; the rest waits for `wenti serve` or `wenti outbox deliver`.
+EXIT_DELIVERY_SECONDS = 10.0
+
+# Messages per tenant in one dispatch round, so the time limit is checked often.
+DISPATCH_ROUND_LIMIT = 100
 
 
-def deliver_pending_events(app: App) -> int:
-    """Deliver due outbox messages before the process exits; `wenti serve` is not running.
+def deliver_pending_events(app: App, max_seconds: float | None = None) -> int:
+    """Deliver due outbox messages until none is due or `max_seconds` have passed (None: no limit).
 
     Failed deliveries are rescheduled by the dispatcher and stay in the outbox for
-    the next run or for `wenti serve`.
+    the next run or for `wenti serve`. Returns the number delivered.
     """
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
     delivered = 0
-    for _round in range(MAX_DISPATCH_ROUNDS):
-        count = app.outbox.dispatch_pending()
+    while True:
+        count = app.outbox.dispatch_pending(limit=DISPATCH_ROUND_LIMIT)
         delivered += count
-        if count == 0:
+        if count == 0 or (deadline is not None and time.monotonic() >= deadline):
             break
     if delivered:
-        log.info("delivered %d outbox messages before exit", delivered)
+        log.info("delivered %d outbox messages", delivered)
     return delivered
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from wenti.cli.base import CliError, Command, Group, option
@@ -17,7 +16,6 @@ from wenti.cli.output import echo_json, echo_table
 from wenti.cli.state import CliState, pass_state
 from wenti.i18n import N_
 from wenti_sql.errors import i18n
-from wenti_sql.migrations import alembic_config, applied_revisions, schema_differences
 from wenti_sql.store import SqlStore
 
 _ = i18n.gettext
@@ -55,6 +53,12 @@ def _open(state: CliState) -> SqlStore:
 
 def _branches(store: SqlStore) -> list[dict[str, Any]]:
     """Describe each Alembic branch: its newest revision and whether the database has it."""
+    # Alembic is imported here, not at the top: every `wenti` command loads this
+    # module to register `wenti db`, and importing Alembic takes about 0.1 s.
+    from alembic.script import ScriptDirectory
+
+    from wenti_sql.migrations import alembic_config, applied_revisions
+
     script = ScriptDirectory.from_config(alembic_config(store.schemas()))
     applied = applied_revisions(store.engine, store.schemas())
     labels = sorted({label for revision in script.walk_revisions() for label in revision.branch_labels})
@@ -89,6 +93,8 @@ def db_group(ctx: click.Context) -> None:
 @option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @pass_state
 def db_status(state: CliState, as_json: bool = False) -> None:
+    from wenti_sql.migrations import schema_differences
+
     store = _open(state)
     try:
         branches = _branches(store)

@@ -32,6 +32,11 @@ SAMPLES = [
     ("stated utf-8, is gb18030", ("编号,标题\n1," + CHINESE).encode("gb18030"), "utf-8"),
     ("stated utf-8-sig with BOM, bad byte", codecs.BOM_UTF8 + b"id\n\xff", "utf-8-sig"),
     ("stated big5", "編號,標題\nT-1,印表機卡紙\n".encode("big5"), "big5"),
+    ("big5 read as gb18030", "id,title\nT-1,印表機卡紙\n".encode("big5"), "auto"),
+    ("big5 stated as gb18030", "id,title\nT-1,印表機卡紙\n".encode("big5"), "gb18030"),
+    ("utf-16 little-endian", ("编号,标题\n1," + CHINESE + "\n").encode("utf-16"), "auto"),
+    ("utf-16 big-endian", codecs.BOM_UTF16_BE + ("编号,标题\n1," + CHINESE + "\n").encode("utf-16-be"), "auto"),
+    ("utf-16 cut in a character", ("编号,标题\n1," + CHINESE).encode("utf-16")[:-1], "auto"),
 ]
 
 
@@ -340,3 +345,31 @@ def test_csv_cell_over_limit_names_row(tmp_path: Path, monkeypatch) -> None:
     assert caught.value.params["row"] == 3
     assert caught.value.params["limit"] == 1000
     assert "cell longer than {limit} characters" in caught.value.message_id
+
+
+def test_big5_read_as_gb18030_is_rejected_with_offset(tmp_path: Path) -> None:
+    data = "id,title\nT-1,印表機卡紙\n".encode("big5")
+    path = tmp_path / "big5.csv"
+    path.write_bytes(data)
+
+    with pytest.raises(SourceFileError) as caught:
+        detect_encoding(path)
+
+    assert caught.value.params["code"] == "U+E6B2"
+    # The first Big5 character after the ASCII header and "T-1,".
+    assert caught.value.params["offset"] == data.index("印".encode("big5"))
+    assert "big5" in str(caught.value)
+
+
+def test_utf16_with_bom_imports(make_wenti_app, tmp_path: Path) -> None:
+    app = make_wenti_app(config_toml=SQL_ONLY)
+    mapping = tmp_path / "csv.toml"
+    mapping.write_text('queue = "general"\n[source]\nexternal_id = "编号"\n[fields]\ntitle = "标题"\n', encoding="utf-8")
+    source = tmp_path / "unicode.csv"
+    source.write_bytes("编号,标题\r\nU-1,打印机卡纸\r\nU-2,网络中断\r\n".encode("utf-16"))
+
+    result = invoke_cli(app, "import", str(source), "--mapping", str(mapping), user="agent")
+
+    assert result.exit_code == 0, result.output
+    titles = [issue.title for issue in app.issues.list(app.context("default", "admin"), IssueQuery(sort=("id",))).items]
+    assert titles == ["打印机卡纸", "网络中断"]

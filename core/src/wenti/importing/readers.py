@@ -259,6 +259,8 @@ def decode_text(data: bytes, file: str, encoding: str = "auto") -> tuple[str, st
                 encoding=encoding,
             ) from None
 
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return decode_text(data, file, "utf-16")
     try:
         return data.decode("utf-8-sig"), "utf-8-sig"
     except UnicodeDecodeError as utf8_error:
@@ -271,7 +273,7 @@ def decode_text(data: bytes, file: str, encoding: str = "auto") -> tuple[str, st
             offset=utf8_offset,
         )
     try:
-        return data.decode("gb18030"), "gb18030"
+        text = data.decode("gb18030")
     except UnicodeDecodeError as gb_error:
         raise SourceFileError(
             N_("{file}: is neither UTF-8 (invalid byte at offset {utf8_offset}) nor GB18030 (invalid byte at offset {gb_offset}). Set encoding = \"...\" in [source] of the mapping to the file's encoding, e.g. \"utf-16\" or \"big5\"."),
@@ -279,6 +281,10 @@ def decode_text(data: bytes, file: str, encoding: str = "auto") -> tuple[str, st
             utf8_offset=utf8_offset,
             gb_offset=gb_error.start,
         ) from None
+    private = _PRIVATE_USE.search(text)
+    if private is not None:
+        raise _private_use_error(file, len(text[: private.start()].encode("gb18030")), private.group())
+    return text, "gb18030"
 
 
 # Non-ASCII characters that must decode as UTF-8 before a bad byte for the file to
@@ -325,6 +331,8 @@ def detect_encoding(path: Path, encoding: str = "auto", chunk_bytes: int = SCAN_
             )
         return encoding
 
+    if _starts_with_utf16_bom(path):
+        return detect_encoding(path, "utf-16", chunk_bytes, size)
     utf8_offset, evidence = _scan(path, "utf-8-sig", chunk_bytes, size)
     if utf8_offset is None:
         return "utf-8-sig"
@@ -336,6 +344,9 @@ def detect_encoding(path: Path, encoding: str = "auto", chunk_bytes: int = SCAN_
         )
     gb_offset, _evidence = _scan(path, "gb18030", chunk_bytes, size)
     if gb_offset is None:
+        private = _first_private_use(path, "gb18030", chunk_bytes, size)
+        if private is not None:
+            raise _private_use_error(file, *private)
         return "gb18030"
     raise SourceFileError(
         N_("{file}: is neither UTF-8 (invalid byte at offset {utf8_offset}) nor GB18030 (invalid byte at offset {gb_offset}). Set encoding = \"...\" in [source] of the mapping to the file's encoding, e.g. \"utf-16\" or \"big5\"."),
@@ -343,6 +354,49 @@ def detect_encoding(path: Path, encoding: str = "auto", chunk_bytes: int = SCAN_
         utf8_offset=utf8_offset,
         gb_offset=gb_offset,
     )
+
+
+# Unicode's Private Use Area. GB18030 maps byte pairs that GBK leaves unassigned
+# there, and Big5 text read as GB18030 lands on them; real Chinese text rarely does.
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+
+
+def _private_use_error(file: str, offset: int, character: str) -> SourceFileError:
+    return SourceFileError(
+        N_("{file}: decodes as GB18030, but the character at byte offset {offset} ({code}) is a private-use character, which Chinese text rarely contains, so the file is probably in another encoding such as Big5. Set encoding = \"big5\" (or the file's encoding) in [source] of the mapping, or encoding = \"gb18030\" if the file really is GB18030."),
+        file=file,
+        offset=offset,
+        code=f"U+{ord(character):04X}",
+    )
+
+
+def _starts_with_utf16_bom(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(2)
+    except OSError as error:
+        raise SourceFileError(N_("{file}: cannot be read: {error}"), file=str(path), error=error.strerror or str(error)) from None
+    return start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _first_private_use(path: Path, encoding: str, chunk_bytes: int, size: int | None) -> tuple[int, str] | None:
+    """Return the byte offset and the first private-use character of a file that decodes, or None."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    position = 0
+    remaining = size
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.read(chunk_bytes if remaining is None else min(chunk_bytes, remaining))
+            if remaining is not None:
+                remaining -= len(chunk)
+            text = decoder.decode(chunk, final=not chunk)
+            found = _PRIVATE_USE.search(text)
+            if found is not None:
+                return position + len(text[: found.start()].encode(encoding)), found.group()
+            # Counts the bytes of the decoded text, so bytes still pending in the decoder wait for the next chunk.
+            position += len(text.encode(encoding))
+            if not chunk:
+                return None
 
 
 def _scan(path: Path, encoding: str, chunk_bytes: int, size: int | None = None) -> tuple[int | None, int]:

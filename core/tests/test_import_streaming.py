@@ -316,7 +316,7 @@ def test_xlsx_changed_after_check_reported(tmp_path: Path, change: str) -> None:
 
 
 def test_csv_cell_over_default_limit_read(tmp_path: Path) -> None:
-    # Python's csv module rejects cells over 131,072 characters unless told otherwise.
+    # Python's csv module rejects cells over 131,072 characters unless csv.field_size_limit() is raised.
     log = "2024-03-01 java.lang.OutOfMemoryError\n" * 5000
     path = tmp_path / "long.csv"
     path.write_text(f'id,title\nL-1,"{log}"\nL-2,打印机卡纸\n', encoding="utf-8")

@@ -121,8 +121,9 @@ class CliState:
     def close(self) -> None:
         """Deliver the events this run produced, then close the app if this run built it.
 
-        Delivery stops after `EXIT_DELIVERY_SECONDS`, and is skipped when
-        `deliver_at_exit` is off; what is left waits in the outbox and a note says so.
+        Delivery stops after `EXIT_DELIVERY_SECONDS` and is skipped when
+        `deliver_at_exit` is off. What is left waits in the outbox, and a note on
+        standard error tells the user how to deliver it.
         """
         if self._app is not None and self._owns_app:
             try:

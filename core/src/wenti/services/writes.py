@@ -26,8 +26,8 @@ def new_event_id() -> str:
     """Return a new UUID version 7 (RFC 9562) as 32 hex digits.
 
     Version 7 starts with the Unix time in milliseconds, so new ids sort after older
-    ones and each insert lands at the end of the event table's unique index instead
-    of on a random page of it, as version 4 ids would.
+    ones. Each insert therefore lands at the end of the event table's unique index,
+    not on a random page of it as with version 4 ids.
     """
     milliseconds = time.time_ns() // 1_000_000
     random_bits = int.from_bytes(os.urandom(10), "big")

@@ -1,7 +1,7 @@
 """Find the client address of a request that passed through trusted reverse proxies.
 
 Behind nginx or a load balancer every connection comes from the proxy, so the
-socket peer address says nothing about the client. Each proxy appends the address
+socket peer address tells nothing about the client. Each proxy appends the address
 it received the request from to `X-Forwarded-For`. Only the entries that trusted
 proxies appended can be believed: a client can send the header with any content,
 and proxies append to it rather than replace it. So the list is read from the
@@ -72,7 +72,7 @@ def _is_trusted(address: IPAddress, networks: Iterable[IPNetwork]) -> bool:
 def client_address(peer: str, forwarded_for: Sequence[str], trusted: Sequence[IPNetwork]) -> str:
     """Return the client address for a request from socket peer `peer`.
 
-    `forwarded_for` holds the values of every `X-Forwarded-For` header in the order
+    `forwarded_for` contains the values of every `X-Forwarded-For` header in the order
     received. With no trusted networks, or a peer outside them, the headers are
     ignored and the peer is the client. Otherwise the rightmost entry that is not a
     trusted proxy is the client. When that entry is not an IP address, the
